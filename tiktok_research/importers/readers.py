@@ -1,0 +1,372 @@
+"""Read source files chunk by chunk into the DuckDB staging table ``_raw``.
+
+Each reader is a generator: every step leaves one chunk of the file in
+``_raw`` (one row per record) and yields; the importer normalises and stores
+that chunk before asking for the next, so memory stays flat however large the
+file grows. Every staged row carries ``_line`` (the physical line, for NDJSON
+and CSV), ``_rec`` (the record's index inside a JSON document or a response
+page) and ``_error`` (why the row could not even be read: invalid JSON, bad
+UTF-8, a CSV row of the wrong width).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from ..errors import ImportProblem
+from .formats import ENVELOPE_LISTS, Spec, spec_to_duckdb
+
+CHUNK_BYTES = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "64")) << 20
+RECORD_BATCH = 100_000
+BOM = b"\xef\xbb\xbf"
+
+
+class Staging:
+    """What a reader noticed besides the rows it staged."""
+
+    def __init__(self) -> None:
+        self.nul_bytes = 0
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _stage_lines(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: Spec) -> None:
+    """Parse a table of (``_line``, ``_rec``, ``line``, ``_read_error``) into ``_raw``."""
+    con.register("_lines", table)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _raw AS
+            SELECT _line, _rec, coalesce(_read_error, _e) AS _error, _j.* FROM (
+                SELECT _line, _rec, _read_error,
+                       CASE WHEN NOT json_valid(line) THEN 'invalid JSON (truncated or malformed)'
+                            WHEN json_type(line) <> 'OBJECT'
+                            THEN 'expected a JSON object, got ' || lower(json_type(line)) END AS _e,
+                       json_transform(CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
+                                      THEN line END, {_sql_str(json.dumps(spec))}) AS _j
+                FROM _lines WHERE _read_error IS NOT NULL
+                   OR trim(line, chr(32) || chr(9) || chr(13) || chr(10)) <> '')"""
+        )
+    finally:
+        con.unregister("_lines")
+
+
+def _lines_table(first_line: int, data: bytes) -> pa.Table:
+    """Split whole lines (``data`` ends with a newline) into an Arrow table without copying."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    n = len(ends)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = ends + 1  # each value keeps its newline; JSON treats it as whitespace
+    lines: pa.Array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    read_errors: list[str | None] = [None] * n
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        # rare: decode line by line and flag the ones that are not UTF-8
+        texts: list[str] = []
+        for i, (start, end) in enumerate(zip(offsets[:-1], ends, strict=True)):
+            try:
+                texts.append(data[start:end].decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                texts.append("")
+                read_errors[i] = f"not valid UTF-8 (byte {exc.start + 1} of the line)"
+        lines = pa.array(texts, pa.large_string())
+    return pa.table(
+        {
+            "_line": np.arange(first_line, first_line + n, dtype=np.int64),
+            "_rec": pa.nulls(n, pa.int64()),
+            "line": lines,
+            "_read_error": pa.array(read_errors, pa.string()),
+        }
+    )
+
+
+def _line_chunks(path: Path, staging: Staging) -> Iterator[tuple[int, bytes]]:
+    """(number of the chunk's first line, whole lines ending in a newline); NUL bytes removed."""
+    line_no = 1
+    rest = b""
+    with path.open("rb") as f:
+        block = f.read(CHUNK_BYTES)
+        block = block.removeprefix(BOM)
+        while block or rest:
+            data = rest + block
+            if not block:  # the last line had no newline
+                data, rest = data + b"\n", b""
+            else:
+                cut = data.rfind(b"\n") + 1
+                data, rest = data[:cut], data[cut:]
+            if data:
+                lines = data.count(b"\n")
+                if b"\x00" in data:
+                    staging.nul_bytes += data.count(b"\x00")
+                    data = data.replace(b"\x00", b"")
+                yield line_no, data
+                line_no += lines
+            block = f.read(CHUNK_BYTES) if block else b""
+
+
+def _stage_chunk_fast(
+    con: duckdb.DuckDBPyConnection, data: bytes, first_line: int, spec: Spec, tmpdir: str
+) -> bool:
+    """Let DuckDB's parallel JSON reader stage a clean chunk; False if the chunk is not clean.
+
+    Clean means: every line parses as an object and none is blank, so rows and
+    lines correspond one to one. Anything else goes through the line reader,
+    which reports each bad line.
+    """
+    columns = (
+        "{"
+        + ", ".join(
+            f"'{k}': '{spec_to_duckdb(t) if isinstance(t, dict) else t}'" for k, t in spec.items()
+        )
+        + "}"
+    )
+    fd, name = tempfile.mkstemp(suffix=".ndjson", dir=tmpdir)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _raw AS SELECT NULL::BIGINT AS _line, "
+            "NULL::BIGINT AS _rec, NULL::VARCHAR AS _error, * FROM read_json(?, "
+            "format = 'newline_delimited', records = true, maximum_object_size = 1073741824, "
+            f"columns = {columns})",
+            [name],
+        )
+    except duckdb.Error:
+        return False
+    finally:
+        os.unlink(name)
+    if con.execute("SELECT count(*) FROM _raw").fetchall()[0][0] != data.count(b"\n"):
+        return False
+    # insertion order is file order, and every line is one row
+    con.execute("UPDATE _raw SET _line = rowid + ?", [first_line])
+    return True
+
+
+def ndjson_chunks(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: Spec, staging: Staging
+) -> Iterator[None]:
+    """Stage an NDJSON file of records, chunk by chunk."""
+    with tempfile.TemporaryDirectory(prefix="tiktok-import-") as tmpdir:
+        for first_line, data in _line_chunks(path, staging):
+            if not _stage_chunk_fast(con, data, first_line, spec, tmpdir):
+                _stage_lines(con, _lines_table(first_line, data), spec)
+            yield
+
+
+def record_chunks(
+    con: duckdb.DuckDBPyConnection, records: Iterator[tuple[int | None, int, Any]], spec: Spec
+) -> Iterator[None]:
+    """Stage records given one by one as (line or None, index, dict or error text)."""
+    batch: dict[str, list[Any]] = {"_line": [], "_rec": [], "line": [], "_read_error": []}
+
+    def staged() -> None:
+        _stage_lines(
+            con,
+            pa.table(
+                {
+                    "_line": pa.array(batch["_line"], pa.int64()),
+                    "_rec": pa.array(batch["_rec"], pa.int64()),
+                    "line": pa.array(batch["line"], pa.large_string()),
+                    "_read_error": pa.array(batch["_read_error"], pa.string()),
+                }
+            ),
+            spec,
+        )
+        for v in batch.values():
+            v.clear()
+
+    for line, rec, item in records:
+        batch["_line"].append(line)
+        batch["_rec"].append(rec)
+        if isinstance(item, dict):
+            try:
+                batch["line"].append(orjson.dumps(item).decode())
+            except TypeError:  # integers beyond 64 bits: let the field checks name them
+                batch["line"].append(json.dumps(item, default=str))
+            batch["_read_error"].append(None)
+        else:
+            batch["line"].append("{}")
+            batch["_read_error"].append(str(item))
+        if len(batch["_line"]) >= RECORD_BATCH:
+            staged()
+            yield
+    if batch["_line"]:
+        staged()
+        yield
+
+
+def _envelope_records(obj: Any) -> list[Any] | None:
+    """The records inside a Research API response, or None if ``obj`` is not a response."""
+    if not isinstance(obj, dict) or "data" not in obj or "id" in obj or "video_id" in obj:
+        return None
+    data = obj["data"]
+    err = obj.get("error")
+    if isinstance(err, dict) and err.get("code") not in (None, "ok"):
+        return [f"error response from the API: {err.get('code')}: {err.get('message', '')}"]
+    if not isinstance(data, dict):
+        return ["response 'data' is not an object"]
+    for key in ENVELOPE_LISTS:
+        if isinstance(data.get(key), list):
+            return data[key]
+    if any(k in data for k in ("display_name", "follower_count", "bio_description")):
+        return [data]
+    return []
+
+
+def _item(obj: Any) -> Any:
+    return obj if isinstance(obj, dict | str) else "expected a JSON object"
+
+
+def iter_ndjson_envelopes(path: Path) -> Iterator[tuple[int | None, int, Any]]:
+    """Records of an NDJSON file whose lines are whole responses (or records)."""
+    with path.open("rb") as f:
+        for line_no, raw in enumerate(f, 1):
+            if line_no == 1:
+                raw = raw.removeprefix(BOM)
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(raw.replace(b"\x00", b""))
+            except orjson.JSONDecodeError:
+                yield line_no, 0, "invalid JSON (truncated or malformed)"
+                continue
+            inner = _envelope_records(obj)
+            if inner is None:
+                yield line_no, 0, _item(obj)
+                continue
+            for i, rec in enumerate(inner, 1):
+                yield line_no, i, _item(rec)
+
+
+def iter_json_document(path: Path) -> Iterator[tuple[int | None, int, Any]]:
+    """Records of one JSON document: a response, a list of records or of responses.
+
+    Lists are streamed item by item, so a large JSON array need not fit in memory.
+    """
+    import ijson
+
+    with path.open("rb") as f:
+        head = f.read(4096).removeprefix(BOM).lstrip()
+    try:
+        if head.startswith(b"["):
+            with path.open("rb") as f:
+                if f.read(3) != BOM:
+                    f.seek(0)
+                rec = 0
+                for item in ijson.items(f, "item", use_float=True):
+                    inner = _envelope_records(item)
+                    for sub in inner if inner is not None else [item]:
+                        rec += 1
+                        yield None, rec, _item(sub)
+            return
+        obj = orjson.loads(path.read_bytes().removeprefix(BOM).replace(b"\x00", b""))
+    except (ijson.JSONError, orjson.JSONDecodeError, ValueError) as exc:
+        raise ImportProblem(f"{path}: not valid JSON ({exc})") from exc
+    inner = _envelope_records(obj)
+    for i, item in enumerate(inner if inner is not None else [obj], 1):
+        yield None, i, _item(item)
+
+
+def read_csv_header(path: Path) -> tuple[list[str], str]:
+    """The header row and the delimiter of a CSV file (comma, semicolon, tab or bar)."""
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as f:
+            first = f.readline().replace("\x00", "")
+    except UnicodeDecodeError as exc:
+        raise ImportProblem(f"{path}: the CSV header is not UTF-8 text") from exc
+    if not first.strip():
+        raise ImportProblem(f"{path}: empty CSV file (no header line)")
+    delimiter = guess_delimiter(first)
+    return next(csv.reader([first], delimiter=delimiter)), delimiter
+
+
+def guess_delimiter(header_line: str) -> str:
+    """The most frequent of the usual delimiters in a header line (comma if none)."""
+    counts = {d: header_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def csv_chunks(
+    con: duckdb.DuckDBPyConnection, path: Path, header: list[str], delimiter: str, staging: Staging
+) -> Iterator[None]:
+    """Stage a CSV file as text columns ``c0..cN`` (in header order), chunk by chunk."""
+    csv.field_size_limit(2**31 - 1)
+    width = len(header)
+    cols: list[list[str | None]] = [[] for _ in range(width)]
+    lines: list[int] = []
+    errors: list[str | None] = []
+
+    def staged() -> None:
+        data: dict[str, Any] = {
+            "_line": pa.array(lines, pa.int64()),
+            "_rec": pa.nulls(len(lines), pa.int64()),
+            "_error": pa.array(errors, pa.string()),
+        }
+        for i, c in enumerate(cols):
+            data[f"c{i}"] = pa.array(c, pa.large_string())
+        con.register("_csv_arrow", pa.table(data))
+        con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _csv_arrow")
+        con.unregister("_csv_arrow")
+        for v in (lines, errors, *cols):
+            v.clear()
+
+    with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as f:
+        reader = csv.reader(_strip_nul(f, staging), delimiter=delimiter)
+        next(reader)
+        start = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as exc:
+                raise ImportProblem(
+                    f"{path}: not UTF-8 text near line {reader.line_num + 1} ({exc.reason}); "
+                    "re-save the file as UTF-8"
+                ) from exc
+            except csv.Error as exc:
+                row, problem = [], f"unreadable CSV row: {exc}"
+            else:
+                problem = (
+                    None
+                    if len(row) == width
+                    else (f"expected {width} fields as in the header, found {len(row)}")
+                )
+            if row or problem:
+                if not problem and len(row) == 1 and not row[0].strip() and width > 1:
+                    start = reader.line_num + 1
+                    continue  # a blank line
+                lines.append(start)
+                errors.append(problem)
+                for i, c in enumerate(cols):
+                    c.append(row[i] if not problem and row[i] != "" else None)
+            start = reader.line_num + 1
+            if len(lines) >= RECORD_BATCH:
+                staged()
+                yield
+    if lines:
+        staged()
+        yield
+
+
+def _strip_nul(f: io.TextIOBase, staging: Staging) -> Iterator[str]:
+    for line in f:
+        if "\x00" in line:
+            staging.nul_bytes += line.count("\x00")
+            line = line.replace("\x00", "")
+        yield line
