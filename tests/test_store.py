@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
@@ -127,15 +127,6 @@ def test_merge_needs_keys_and_observation_time(store):
     store.con.register("src2", pa.table({"id": pa.array([1], pa.int64())}))
     with pytest.raises(StoreError, match="_observed_at"):
         store.merge("videos", "src2", 1)
-
-
-def test_quota_ledger_accumulates_per_day_and_bucket(store):
-    store.add_quota(date(2024, 3, 1), "research", requests=3, records=250)
-    store.add_quota(date(2024, 3, 1), "research", requests=2, records=10)
-    store.add_quota(date(2024, 3, 1), "follow", requests=7)
-    assert store.quota_used(date(2024, 3, 1)) == (5, 260)
-    assert store.quota_used(date(2024, 3, 1), "follow") == (7, 0)
-    assert store.quota_used(date(2024, 3, 2)) == (0, 0)
 
 
 def test_runs_record_provenance(store):

@@ -238,6 +238,472 @@ def emulator_export(
     emit({"videos": n, "path": str(out), "format": fmt}, as_json, f"wrote {n:,} videos to {out}")
 
 
+collect_app = typer.Typer(
+    help="Collect from the Research API into the store (resumable).", no_args_is_help=True
+)
+app.add_typer(collect_app, name="collect")
+
+ApiBaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-base", help="Research API base URL (default: $TIKTOK_API_BASE or TikTok's)."
+    ),
+]
+WaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="On the daily quota, sleep until it resets "
+        "(00:00 UTC) and go on, instead of stopping.",
+    ),
+]
+DryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the most requests the run can need and today's quota left; send nothing.",
+    ),
+]
+RetriesOpt = Annotated[
+    int, typer.Option("--max-retries", min=1, help="Attempts per request on transient errors.")
+]
+RetryBaseOpt = Annotated[
+    float,
+    typer.Option(
+        "--retry-base",
+        min=0.0,
+        help="First backoff delay in seconds (doubles each attempt, with jitter).",
+    ),
+]
+QuotaOpt = Annotated[
+    int,
+    typer.Option(
+        "--daily-quota",
+        min=1,
+        help="Requests per day your lab may spend (shared by every run on this database).",
+    ),
+]
+
+
+def _client(api_base: str | None, max_retries: int = 8, retry_base: float = 1.0):
+    from .api.client import ResearchClient, RetryPolicy
+
+    return ResearchClient(
+        base_url=api_base, retry=RetryPolicy(max_attempts=max_retries, base_delay=retry_base)
+    )
+
+
+def _run_collection(
+    db: Path,
+    command: str,
+    params: dict,
+    tasks: list,
+    *,
+    api_base: str | None,
+    wait: bool,
+    dry_run: bool,
+    as_json: bool,
+    max_retries: int,
+    retry_base: float,
+    daily_quota: int,
+    max_records: int | None = None,
+) -> None:
+    from .collect import Collector, max_requests
+    from .progress import CollectProgress
+    from .store import Store
+
+    with Store(db) as store:
+        if dry_run:
+            from datetime import UTC, datetime
+
+            used, _ = store.quota_used(datetime.now(UTC).date())
+            bound = max_requests(tasks, max_records)
+            plan = {
+                "command": command,
+                "tasks": len(tasks),
+                "windows": [t.key for t in tasks if t.kind == "videos"],
+                "max_requests": bound,
+                "quota_left_today": max(0, daily_quota - used),
+                "daily_quota": daily_quota,
+            }
+            text = (
+                f"{command}: {len(tasks)} task(s)"
+                + (
+                    f", windows: {', '.join(w.split(':', 1)[1] for w in plan['windows'])}"
+                    if plan["windows"]
+                    else ""
+                )
+                + "\nmost requests needed: "
+                + (f"{bound:,}" if bound is not None else "no bound without --max-videos")
+                + f"\nquota left today: {plan['quota_left_today']:,} of {daily_quota:,}"
+            )
+            emit(plan, as_json, text)
+            return
+        with _client(api_base, max_retries, retry_base) as client:
+            collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
+            run_id = collector.start(command, params, tasks)
+            with CollectProgress(
+                enabled=None if not as_json else False, quota_left=collector.quota_left
+            ) as progress:
+                collector.progress = progress
+                summary = collector.run(run_id, max_records)
+    data = summary.__dict__
+    text = (
+        f"run {summary.run_id} {summary.status}: {summary.pages:,} pages, "
+        f"{summary.records:,} records ({summary.inserted:,} new, {summary.updated:,} updated),"
+        f" {summary.tasks_done}/{summary.tasks_total} tasks; quota left today "
+        f"{summary.quota_left}; database {summary.db}"
+        + (f"\n{summary.message}" if summary.message else "")
+    )
+    emit(data, as_json, text)
+    if summary.status != "done":
+        raise typer.Exit(1)
+
+
+def _collect_guard(fn):
+    """Map the package's errors to exit codes for the collect commands."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TikTokResearchError as exc:
+            raise fail(exc, kwargs.get("as_json", False)) from exc
+
+    return wrapper
+
+
+@collect_app.command("videos")
+@_collect_guard
+def collect_videos(
+    since: Annotated[str, typer.Option("--since", help="First day (YYYY-MM-DD, UTC).")],
+    until: Annotated[str, typer.Option("--until", help="Last day (YYYY-MM-DD, UTC).")],
+    db: DbOption = Path(DEFAULT_DB),
+    query_file: Annotated[
+        Path | None, typer.Option("--query-file", help="A query in the API's own JSON shape.")
+    ] = None,
+    hashtag: Annotated[
+        list[str] | None,
+        typer.Option("--hashtag", help="Hashtag (repeatable; any of them, or any --keyword)."),
+    ] = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option("--keyword", help="Caption keyword (repeatable).")
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="ISO region code (repeatable).")
+    ] = None,
+    username: Annotated[
+        list[str] | None, typer.Option("--username", help="Author (repeatable).")
+    ] = None,
+    music_id: Annotated[
+        list[str] | None, typer.Option("--music-id", help="Sound id (repeatable).")
+    ] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="Comma-separated video fields (default: all).")
+    ] = None,
+    max_videos: Annotated[
+        int | None, typer.Option("--max-videos", min=1, help="Stop after this many videos.")
+    ] = None,
+    random: Annotated[
+        bool,
+        typer.Option(
+            "--random", help="A random sample (up to 100 per window) instead of everything."
+        ),
+    ] = False,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    dry_run: DryOpt = False,
+    max_retries: RetriesOpt = 8,
+    retry_base: RetryBaseOpt = 1.0,
+    daily_quota: QuotaOpt = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect videos matching a query, in 30-day windows, page by page."""
+    from . import api_spec
+    from .api.query import Query
+    from .collect import video_tasks
+
+    start, end = _day(since), _day(until)
+    if query_file:
+        query = Query.from_file(query_file)
+    else:
+        query = Query.from_flags(
+            hashtag or [], keyword or [], region or [], username or [], music_id or []
+        )
+    field_list = [f.strip() for f in fields.split(",")] if fields else list(api_spec.VIDEO_FIELDS)
+    bad = [f for f in field_list if api_spec.canonical_field(f) not in api_spec.VIDEO_FIELDS]
+    if bad:
+        raise UsageError(f"unknown video field(s) {bad}; valid: {', '.join(api_spec.VIDEO_FIELDS)}")
+    tasks = video_tasks(query, start, end, field_list, random)
+    params = {
+        "query": query.to_api(),
+        "since": str(start),
+        "until": str(end),
+        "fields": field_list,
+        "max_videos": max_videos,
+        "random": random,
+    }
+    _run_collection(
+        db,
+        "collect videos",
+        params,
+        tasks,
+        api_base=api_base,
+        wait=wait,
+        dry_run=dry_run,
+        as_json=as_json,
+        max_retries=max_retries,
+        retry_base=retry_base,
+        daily_quota=daily_quota,
+        max_records=max_videos,
+    )
+
+
+@collect_app.command("comments")
+@_collect_guard
+def collect_comments(
+    db: DbOption = Path(DEFAULT_DB),
+    video_id: Annotated[
+        list[int] | None, typer.Option("--video-id", help="Video id (repeatable).")
+    ] = None,
+    from_videos: Annotated[
+        bool, typer.Option("--from-videos", help="Every stored video with enough comments.")
+    ] = False,
+    min_comments: Annotated[
+        int, typer.Option("--min-comments", min=0, help="With --from-videos: at least this many.")
+    ] = 1,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", min=1, help="With --from-videos: the most-commented N videos only."
+        ),
+    ] = None,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    dry_run: DryOpt = False,
+    max_retries: RetriesOpt = 8,
+    retry_base: RetryBaseOpt = 1.0,
+    daily_quota: QuotaOpt = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect comments (the top 1,000 per video, as the API allows)."""
+    from .collect import comment_tasks
+    from .store import Store
+
+    if bool(video_id) == from_videos:
+        raise UsageError("give --video-id ... or --from-videos (one of the two)")
+    ids = list(video_id or [])
+    if from_videos:
+        with Store(db, read_only=True) as store:
+            ids = [
+                r[0]
+                for r in store.con.execute(
+                    "SELECT id FROM videos WHERE coalesce(comment_count, 0) >= ? "
+                    "ORDER BY comment_count DESC, id" + (f" LIMIT {int(limit)}" if limit else ""),
+                    [min_comments],
+                ).fetchall()
+            ]
+        if not ids:
+            raise UsageError(f"no stored video has at least {min_comments} comments")
+    params = {"video_ids": ids}
+    _run_collection(
+        db,
+        "collect comments",
+        params,
+        comment_tasks(ids),
+        api_base=api_base,
+        wait=wait,
+        dry_run=dry_run,
+        as_json=as_json,
+        max_retries=max_retries,
+        retry_base=retry_base,
+        daily_quota=daily_quota,
+    )
+
+
+@collect_app.command("users")
+@_collect_guard
+def collect_users(
+    username: Annotated[list[str], typer.Option("--username", help="Account (repeatable).")],
+    db: DbOption = Path(DEFAULT_DB),
+    followers: Annotated[bool, typer.Option("--followers", help="Also their followers.")] = False,
+    following: Annotated[bool, typer.Option("--following", help="Also who they follow.")] = False,
+    liked: Annotated[bool, typer.Option("--liked", help="Also their liked videos.")] = False,
+    pinned: Annotated[bool, typer.Option("--pinned", help="Also their pinned videos.")] = False,
+    reposted: Annotated[bool, typer.Option("--reposted", help="Also their reposts.")] = False,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    dry_run: DryOpt = False,
+    max_retries: RetriesOpt = 8,
+    retry_base: RetryBaseOpt = 1.0,
+    daily_quota: QuotaOpt = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect user info and, if asked, followers, following, liked, pinned and reposted lists."""
+    from .collect import user_tasks
+
+    lists = [
+        n
+        for n, on in (
+            ("followers", followers),
+            ("following", following),
+            ("liked", liked),
+            ("pinned", pinned),
+            ("reposted", reposted),
+        )
+        if on
+    ]
+    params = {"usernames": username, "lists": lists}
+    _run_collection(
+        db,
+        "collect users",
+        params,
+        user_tasks(username, lists),
+        api_base=api_base,
+        wait=wait,
+        dry_run=dry_run,
+        as_json=as_json,
+        max_retries=max_retries,
+        retry_base=retry_base,
+        daily_quota=daily_quota,
+    )
+
+
+@collect_app.command("resume")
+@_collect_guard
+def collect_resume(
+    db: DbOption = Path(DEFAULT_DB),
+    run: Annotated[
+        int | None,
+        typer.Option("--run", help="Run id (default: the latest unfinished collection)."),
+    ] = None,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    max_retries: RetriesOpt = 8,
+    retry_base: RetryBaseOpt = 1.0,
+    daily_quota: QuotaOpt = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Continue an interrupted collection from its last saved page."""
+    from .collect import Collector
+    from .progress import CollectProgress
+    from .store import Store
+
+    with Store(db) as store, _client(api_base, max_retries, retry_base) as client:
+        collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
+        run_id = run or collector.latest_unfinished()
+        if run_id is None:
+            raise UsageError(f"no unfinished collection in {db}")
+        with CollectProgress(
+            enabled=None if not as_json else False, quota_left=collector.quota_left
+        ) as progress:
+            collector.progress = progress
+            summary = collector.run(run_id)
+    emit(
+        summary.__dict__,
+        as_json,
+        f"run {summary.run_id} {summary.status}: "
+        f"{summary.records:,} records in {summary.pages:,} pages; {summary.message}",
+    )
+    if summary.status != "done":
+        raise typer.Exit(1)
+
+
+@app.command("refresh")
+def refresh_cmd(
+    db: DbOption = Path(DEFAULT_DB),
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than", help="Re-check what was not checked within this long (e.g. 15d, 36h)."
+        ),
+    ] = "15d",
+    api_base: ApiBaseOpt = None,
+    max_retries: RetriesOpt = 8,
+    retry_base: RetryBaseOpt = 1.0,
+    as_json: JsonOption = False,
+) -> None:
+    """The 15-day duty: re-check stored videos and comments, delete what is gone (audited)."""
+    from .compliance import refresh
+    from .store import Store
+
+    try:
+        age = _duration(older_than)
+        with Store(db) as store, _client(api_base, max_retries, retry_base) as client:
+            out = refresh(store, client, age)
+    except TikTokResearchError as exc:
+        raise fail(exc, as_json) from exc
+    text = (
+        f"refresh run {out.run_id}: checked {out.checked['video']:,} videos and "
+        f"{out.checked['comment']:,} comments; deleted {out.deleted['video']:,} videos and "
+        f"{out.deleted['comment']:,} comments (audit in table deletions)"
+        + "".join(f"\nnote: {n}" for n in out.notes)
+    )
+    emit(out.__dict__, as_json, text)
+
+
+def _duration(text: str):
+    from datetime import timedelta
+
+    text = text.strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].replace(".", "", 1).isdigit():
+        raise UsageError(f"--older-than expects a duration like 15d or 36h, got {text!r}")
+    return timedelta(**{units[text[-1]]: float(text[:-1])})
+
+
+@app.command("status")
+def status_cmd(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None:
+    """Each run's age and state, record counts, and what is past the 15-day refresh duty."""
+    from .compliance import status
+    from .store import Store
+
+    try:
+        with Store(db, read_only=True) as store:
+            st = status(store)
+    except TikTokResearchError as exc:
+        raise fail(exc, as_json) from exc
+    lines = [f"database {st['db']}"]
+    for r in st["runs"]:
+        lines.append(
+            f"  run {r['run_id']:>4} {r['kind']:<8} {r['status']:<20} "
+            f"{r['age_days']:>6} days ago  {r['command']}"
+        )
+    c = st["counts"]
+    lines.append(
+        f"  {c['videos']:,} videos, {c['comments']:,} comments, {c['users']:,} users, "
+        f"{c['follow_edges']:,} follow edges; last refresh: {st['last_refresh'] or 'never'}"
+    )
+    q = st["quota_today"]
+    lines.append(f"  quota today: {q['requests']:,} requests spent, {q['requests_left']:,} left")
+    lines += [f"warning: {w}" for w in st["warnings"]]
+    emit(st, as_json, "\n".join(lines))
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the demo database.")] = Path(
+        "tiktok-research-demo"
+    ),
+    videos: Annotated[
+        int, typer.Option("--videos", min=1000, help="Size of the emulated world.")
+    ] = 30_000,
+    seed: SeedOpt = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect from the embedded emulator end to end (windows, pages, comments, users)."""
+    from .demo import render, run_demo
+    from .progress import CollectProgress
+
+    try:
+        with CollectProgress(enabled=None if not as_json else False) as progress:
+            summary = run_demo(out, videos, seed, progress)
+    except TikTokResearchError as exc:
+        raise fail(exc, as_json) from exc
+    emit(summary, as_json, render(summary))
+
+
 def main() -> None:
     app()
 

@@ -8,6 +8,7 @@ CSV files with alias detection and explicit ``--map SRC=FIELD``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,15 @@ from .readers import (
 )
 from .report import FileReport, ImportReport, KindCounts, RejectedRow
 
-__all__ = ["ImportReport", "import_files", "parse_mapping", "ALL_FORMATS"]
+__all__ = [
+    "ALL_FORMATS",
+    "FileReport",
+    "ImportReport",
+    "Plan",
+    "StagedRows",
+    "import_files",
+    "parse_mapping",
+]
 
 MAX_REJECTS_SHOWN = 1_000
 
@@ -143,8 +152,12 @@ def _chunks(
     return _csv_plan(fmt, header, mapping, path), csv_chunks(con, path, header, delimiter, staging)
 
 
-class _FileImport:
-    """Normalises, checks and (optionally) stores the staged chunks of one file."""
+class StagedRows:
+    """Normalises, checks and (optionally) stores rows staged in ``_raw``, chunk by chunk.
+
+    Used for files and for the pages a collection fetched: the same checks,
+    the same report, the same upserts.
+    """
 
     def __init__(self, store: Store, plan: Plan, report: FileReport, run_id: int, fmt: str):
         self.store, self.plan, self.report, self.run_id, self.fmt = store, plan, report, run_id, fmt
@@ -152,8 +165,12 @@ class _FileImport:
         self.rows: dict[str, int] = dict.fromkeys(plan.kinds, 0)
         self.observed = utcnow()
 
-    def chunk(self, write: bool) -> None:
-        """Handle the chunk now in ``_raw``; with ``write`` store its good rows in one transaction."""
+    def chunk(self, write: bool, own_transaction: bool = True) -> None:
+        """Handle the chunk now in ``_raw``; with ``write`` store its good rows in one transaction.
+
+        ``own_transaction=False``: the caller has opened the transaction (to
+        commit more with the rows).
+        """
         con, report = self.store.con, self.report
         report.rows_read += con.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
         for kind, (exprs, where, derived) in self.plan.kinds.items():
@@ -199,7 +216,7 @@ class _FileImport:
                 ).fetchall()
             ]
         report.rejects_not_shown += max(0, total - max(room, 0))
-        with self.store.transaction():
+        with self.store.transaction() if own_transaction else nullcontext():
             con.execute(
                 "INSERT INTO import_rejects SELECT ?, ?, _line, _rec, field, reason FROM _rejects",
                 [self.run_id, report.file],
@@ -250,7 +267,7 @@ def import_file(
     report = FileReport(file=str(path), format=fmt)
     staging = Staging()
     plan, chunks = _chunks(store, path, fmt, mapping, staging)
-    job = _FileImport(store, plan, report, run_id, fmt)
+    job = StagedRows(store, plan, report, run_id, fmt)
     for _ in chunks:
         job.chunk(write=not strict)
     if strict and not report.rejected:

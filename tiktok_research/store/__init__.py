@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -85,6 +86,10 @@ class Store:
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
+            # an identity, so files that belong to this database (its journal) can be recognised
+            self.con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('database_id', ?)", [uuid.uuid4().hex]
+            )
 
     def close(self) -> None:
         self.con.close()
@@ -105,6 +110,12 @@ class Store:
             self.con.rollback()
             raise
         self.con.commit()
+
+    @property
+    def database_id(self) -> str:
+        return str(
+            self.con.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchall()[0][0]
+        )
 
     # -- runs --------------------------------------------------------------
     def start_run(self, kind: str, command: str, params: dict[str, Any]) -> int:
@@ -232,28 +243,16 @@ class Store:
         ).fetchall()[0][0]
 
     # -- quota ledger --------------------------------------------------------
-    def add_quota(self, day: Any, bucket: str, requests: int = 0, records: int = 0) -> None:
-        updated = self.con.execute(
-            "UPDATE quota_ledger SET requests = requests + ?, records = records + ? "
-            "WHERE day = ? AND bucket = ? RETURNING 1",
-            [requests, records, day, bucket],
-        ).fetchall()
-        if not updated:
-            self.con.execute(
-                "INSERT INTO quota_ledger VALUES (?, ?, ?, ?)", [day, bucket, requests, records]
-            )
-
     def quota_used(self, day: Any, bucket: str = "research") -> tuple[int, int]:
-        row = self.con.execute(
-            "SELECT coalesce(sum(requests), 0), coalesce(sum(records), 0) FROM quota_ledger "
-            "WHERE day = ? AND bucket = ?",
-            [day, bucket],
-        ).fetchall()[0]
-        return int(row[0]), int(row[1])
+        """(requests, records) spent on ``day`` (UTC) by every run on this database."""
+        rows = self.con.execute(
+            "SELECT requests, records FROM quota_ledger WHERE day = ? AND bucket = ?", [day, bucket]
+        ).fetchall()
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
     # -- inspection ----------------------------------------------------------
     def counts(self) -> dict[str, int]:
         tables = [e.table for e in ENTITIES.values()]
         tables += [e.snapshot_table for e in ENTITIES.values() if e.snapshot_table]
-        tables += ["runs", "deletions", "import_rejects"]
+        tables += ["runs", "deletions", "import_rejects", "api_requests"]
         return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}

@@ -115,13 +115,32 @@ SUPPORT_DDL = [
   done BOOLEAN DEFAULT false,
   updated_at TIMESTAMPTZ
 )""",
-    # requests and records spent per UTC day; shared by every run on this database
-    """CREATE TABLE IF NOT EXISTS quota_ledger (
-  day DATE NOT NULL,
+    # every Research API request a collection made: the quota ledger and the checkpoints'
+    # source (written from the request journal, see store/journal.py)
+    """CREATE TABLE IF NOT EXISTS api_requests (
+  request_id BIGINT NOT NULL,
+  run_id BIGINT,
+  task_key VARCHAR,
+  endpoint VARCHAR NOT NULL,
+  request JSON,                     -- the body sent (no credentials)
+  fields VARCHAR,
+  requested_at TIMESTAMPTZ NOT NULL,
+  day DATE NOT NULL,                -- UTC day, for the daily quota
   bucket VARCHAR NOT NULL,          -- research | follow (followers/following have their own quota)
-  requests BIGINT NOT NULL DEFAULT 0,
-  records BIGINT NOT NULL DEFAULT 0
+  status INTEGER NOT NULL,          -- HTTP status, 0 when the connection failed
+  code VARCHAR,
+  log_id VARCHAR,
+  counted BOOLEAN NOT NULL,         -- spent quota (as far as can be known)
+  records INTEGER NOT NULL DEFAULT 0,
+  cursor BIGINT,
+  search_id VARCHAR,
+  has_more BOOLEAN
 )""",
+    # requests and records spent per UTC day; shared by every run on this database
+    """CREATE OR REPLACE VIEW quota_ledger AS
+SELECT day, bucket, count(*) FILTER (counted) AS requests,
+       coalesce(sum(records) FILTER (counted), 0) AS records, count(*) AS attempts
+FROM api_requests GROUP BY day, bucket""",
     # ids removed for compliance; no content is kept
     """CREATE TABLE IF NOT EXISTS deletions (
   record_type VARCHAR NOT NULL,     -- video | comment

@@ -1,0 +1,496 @@
+"""The Research API client: every endpoint, paging helpers, retries that survive real outages.
+
+``ResearchClient`` talks to ``TIKTOK_API_BASE`` (TikTok by default) or to an
+in-process emulator (``ResearchClient.for_app(app)``). It retries what is
+worth retrying (500/502/503/504, HTML error pages, dropped connections,
+"Search Id ... invalid or expired", short-term rate limits) with exponential
+backoff and full jitter, renews tokens before they expire and after a 401,
+and stops at once on the daily quota (``QuotaExceeded``, with the reset time)
+and on permanent errors (``ApiError``). Every attempt can be reported to
+``on_attempt`` so a caller can keep a quota ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from .. import api_spec
+from ..errors import ApiError, QuotaExceeded, TransientApiError, UsageError
+from .auth import Credentials, TokenManager, default_cache_path
+from .query import Query
+from .transport import SyncASGITransport
+from .windows import windows, yyyymmdd
+
+DEFAULT_BASE = "https://open.tiktokapis.com"
+SEARCH_ID_RE = re.compile(r"search[ _]?id .*(invalid|expired)", re.I)
+
+
+class SearchIdExpired(TransientApiError):
+    """A search id kept failing: page the window again from scratch, or split it."""
+
+
+@dataclass
+class RetryPolicy:
+    """How hard to try before giving up on one request."""
+
+    max_attempts: int = 8  # transient failures of one request
+    search_id_attempts: int = 4  # "Search Id ... invalid or expired" before SearchIdExpired
+    base_delay: float = 1.0  # seconds; doubled each attempt
+    max_delay: float = 60.0
+    rate_limit_delay: float = 5.0  # base wait after a short-term 429
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int, base: float | None = None) -> float:
+        """Full-jitter exponential backoff for the given attempt (0-based)."""
+        cap = min(self.max_delay, (base or self.base_delay) * 2**attempt)
+        return self.rng.uniform(0, cap)
+
+
+@dataclass
+class Attempt:
+    """One HTTP attempt at an endpoint, as a quota ledger needs it."""
+
+    endpoint: str
+    body: dict[str, Any]
+    fields: str | None
+    requested_at: datetime
+    status: int  # HTTP status, 0 when the connection failed
+    code: str | None = None
+    message: str | None = None
+    log_id: str | None = None
+    records: int = 0
+    raw: bytes | None = field(default=None, repr=False)  # the answer of a successful attempt
+    data: dict[str, Any] | None = field(default=None, repr=False)  # its parsed ``data``
+
+    @property
+    def counted(self) -> bool:
+        """Did this attempt (probably) spend quota? Successes, 4xx answers and 500s do."""
+        return (
+            self.status == 200
+            or self.status == 500
+            or (400 <= self.status < 500 and self.status not in (401, 429))
+        )
+
+    @property
+    def bucket(self) -> str:
+        return api_spec.ENDPOINT_BUCKETS.get(self.endpoint, "research")
+
+
+@dataclass
+class Page:
+    """A successful answer: ``data`` plus the attempt that produced it."""
+
+    data: dict[str, Any]
+    attempt: Attempt
+
+    @property
+    def cursor(self) -> int | None:
+        return self.data.get("cursor")
+
+    @property
+    def has_more(self) -> bool:
+        return bool(self.data.get("has_more"))
+
+
+def next_reset(now: datetime | None = None) -> datetime:
+    """The next 00:00 UTC, when TikTok's daily quotas reset."""
+    now = now or datetime.now(UTC)
+    d = now.astimezone(UTC).date() + timedelta(days=1)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def _records(data: Any) -> int:
+    if not isinstance(data, dict):
+        return 0
+    for v in data.values():
+        if isinstance(v, list):
+            return len(v)
+    return 1 if data else 0
+
+
+class ResearchClient:
+    """A synchronous Research API client. Use as a context manager or call :meth:`close`."""
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        base_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        token_cache: Path | None | bool = True,
+        on_attempt: Callable[[Attempt], None] | None = None,
+        timeout: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.base_url = (base_url or os.environ.get("TIKTOK_API_BASE") or DEFAULT_BASE).rstrip("/")
+        self.credentials = credentials or Credentials.from_env()
+        self.retry = retry or RetryPolicy()
+        self.on_attempt = on_attempt
+        self.http = httpx.Client(
+            transport=transport, timeout=timeout, headers={"User-Agent": "tiktok-research"}
+        )
+        cache = default_cache_path() if token_cache is True else (token_cache or None)
+        self.tokens = TokenManager(self.credentials, self.base_url, self.http, cache, clock)
+
+    @classmethod
+    def for_app(cls, app: Any, credentials: Credentials | None = None, **kw: Any) -> ResearchClient:
+        """A client for an in-process ASGI app (the emulator), on the same code path."""
+        emu = getattr(getattr(app, "state", None), "emulator", None)
+        if credentials is None and emu is not None:
+            from pydantic import SecretStr
+
+            credentials = Credentials(
+                client_key=emu.config.client_key, client_secret=SecretStr(emu.config.client_secret)
+            )
+        kw.setdefault("token_cache", False)
+        return cls(
+            credentials,
+            base_url=kw.pop("base_url", "http://emulator"),
+            transport=SyncASGITransport(app),
+            **kw,
+        )
+
+    def __repr__(self) -> str:
+        return f"ResearchClient(base_url={self.base_url!r}, client_key={self.credentials.client_key!r})"
+
+    def __enter__(self) -> ResearchClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- the one request loop -------------------------------------------------------------
+    def call(
+        self,
+        endpoint: str,
+        body: dict[str, Any],
+        fields: list[str] | str | None = None,
+        *,
+        files: dict[str, Any] | None = None,
+    ) -> Page:
+        """POST ``body`` to ``/v2/research/<endpoint>`` until it succeeds or cannot.
+
+        Raises QuotaExceeded (daily quota; nothing more today), SearchIdExpired
+        (a search id that keeps failing), TransientApiError (retries exhausted)
+        or ApiError (a permanent error such as invalid_params).
+        """
+        if isinstance(fields, list | tuple):
+            fields = ",".join(fields)
+        url = f"{self.base_url}/v2/research/{endpoint}"
+        params = {"fields": fields} if fields else None
+        failures = search_failures = auth_renewals = 0
+        while True:
+            attempt = Attempt(endpoint, body, fields, datetime.now(UTC), 0)
+            try:
+                err = self._once(url, params, body, files, attempt)
+            except httpx.TransportError as exc:
+                attempt.code, attempt.message = "connection_error", type(exc).__name__
+                err = TransientApiError(
+                    "connection_error", f"{type(exc).__name__} talking to {self.base_url}"
+                )
+            if self.on_attempt:
+                self.on_attempt(attempt)
+            if err is None:
+                return Page(attempt.data or {}, attempt)
+            if err.code == "access_token_invalid" and auth_renewals < 2:
+                auth_renewals += 1
+                self.tokens.token(force=True)
+                continue
+            if isinstance(err, QuotaExceeded) or not isinstance(err, TransientApiError):
+                raise err
+            if isinstance(err, SearchIdExpired):
+                search_failures += 1
+                if search_failures >= self.retry.search_id_attempts:
+                    raise err
+                self.retry.sleep(self.retry.delay(search_failures - 1))
+                continue
+            failures += 1
+            if failures >= self.retry.max_attempts:
+                raise TransientApiError(
+                    err.code,
+                    f"gave up after {failures} attempts: {err.message}",
+                    err.log_id,
+                    err.status,
+                )
+            base = self.retry.rate_limit_delay if err.code == "rate_limit_exceeded" else None
+            self.retry.sleep(self.retry.delay(failures - 1, base))
+
+    def _once(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        body: dict[str, Any],
+        files: dict[str, Any] | None,
+        attempt: Attempt,
+    ) -> ApiError | None:
+        headers = {"Authorization": f"Bearer {self.tokens.token()}"}
+        if files is not None:
+            r = self.http.post(url, params=params, data=body, files=files, headers=headers)
+        else:
+            r = self.http.post(
+                url,
+                params=params,
+                content=orjson.dumps(body),
+                headers={**headers, "Content-Type": "application/json"},
+            )
+        attempt.status = r.status_code
+        ctype = r.headers.get("content-type", "")
+        if r.status_code == 200 and ctype.startswith("text/plain"):  # a compliance download
+            attempt.data = {"text": r.text}
+            attempt.raw = orjson.dumps({"data": attempt.data})
+            return None
+        try:
+            payload = orjson.loads(r.content)
+            error = payload.get("error") or {}
+        except (orjson.JSONDecodeError, AttributeError):
+            attempt.code, attempt.message = f"http_{r.status_code}", "answer is not JSON"
+            return TransientApiError(
+                attempt.code,
+                f"HTTP {r.status_code} with a non-JSON (likely HTML) body",
+                status=r.status_code,
+            )
+        code = error.get("code", "ok" if r.status_code == 200 else f"http_{r.status_code}")
+        attempt.code, attempt.message, attempt.log_id = (
+            code,
+            error.get("message"),
+            error.get("log_id"),
+        )
+        if code == "ok" and r.status_code == 200:
+            attempt.raw = r.content
+            attempt.data = payload.get("data") or {}
+            attempt.records = _records(attempt.data)
+            return None
+        msg = attempt.message or ""
+        if r.status_code == 429 or code in ("rate_limit_exceeded", "daily_quota_limit_exceeded"):
+            if code == "daily_quota_limit_exceeded" or re.search(r"daily|quota", msg, re.I):
+                return QuotaExceeded(
+                    code, msg, attempt.log_id, r.status_code, resets_at=next_reset()
+                )
+            return TransientApiError(code, msg, attempt.log_id, r.status_code)
+        if r.status_code in (500, 502, 503, 504):
+            return TransientApiError(code, msg, attempt.log_id, r.status_code)
+        if code == "invalid_params" and SEARCH_ID_RE.search(msg):
+            return SearchIdExpired(code, msg, attempt.log_id, r.status_code)
+        if code == "invalid_params" and "invalid count or cursor" in msg.lower():
+            return TransientApiError(code, msg, attempt.log_id, r.status_code)
+        return ApiError(code, msg, attempt.log_id, r.status_code)
+
+    # -- endpoints ----------------------------------------------------------------------------
+    def query_videos(
+        self,
+        query: Query | dict[str, Any],
+        start: date,
+        end: date,
+        *,
+        fields: list[str] | tuple[str, ...] = api_spec.VIDEO_FIELDS,
+        max_count: int = api_spec.MAX_COUNT,
+        cursor: int | None = None,
+        search_id: str | None = None,
+        is_random: bool = False,
+    ) -> Page:
+        """One page of video/query/ for one window (at most 30 days)."""
+        q = query.to_api() if isinstance(query, Query) else Query.from_api(query).to_api()
+        if (end - start).days > api_spec.MAX_WINDOW_DAYS or end < start:
+            raise UsageError(
+                f"a window runs at most {api_spec.MAX_WINDOW_DAYS} days forward; "
+                f"got {start}..{end} (use iter_videos to split longer ranges)"
+            )
+        body: dict[str, Any] = {
+            "query": q,
+            "start_date": yyyymmdd(start),
+            "end_date": yyyymmdd(end),
+            "max_count": max_count,
+        }
+        if cursor is not None:
+            body["cursor"] = cursor
+        if search_id:
+            body["search_id"] = search_id
+        if is_random:
+            body["is_random"] = True
+        return self.call("video/query/", body, list(fields))
+
+    def iter_videos(
+        self,
+        query: Query,
+        since: date,
+        until: date,
+        *,
+        fields: list[str] | tuple[str, ...] = api_spec.VIDEO_FIELDS,
+        max_videos: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching video from since to until, window by window, page by page."""
+        seen = 0
+        for start, end in windows(since, until):
+            cursor, search_id = None, None
+            while True:
+                page = self.query_videos(
+                    query, start, end, fields=fields, cursor=cursor, search_id=search_id
+                )
+                for v in page.data.get("videos", []):
+                    yield v
+                    seen += 1
+                    if max_videos and seen >= max_videos:
+                        return
+                if not page.has_more:
+                    break
+                cursor, search_id = page.cursor, page.data.get("search_id")
+
+    def comments(
+        self,
+        *,
+        video_id: int | None = None,
+        comment_id: int | None = None,
+        cursor: int = 0,
+        max_count: int = api_spec.MAX_COUNT,
+        fields: list[str] | tuple[str, ...] = api_spec.COMMENT_FIELDS,
+    ) -> Page:
+        """One page of a video's comments (or a comment's replies); never past the 1,000 cap."""
+        if (video_id is None) == (comment_id is None):
+            raise UsageError("give exactly one of video_id or comment_id")
+        max_count = min(max_count, api_spec.COMMENT_CAP - cursor)
+        if max_count <= 0:
+            raise UsageError(f"the API lists only the top {api_spec.COMMENT_CAP} comments")
+        body = {"video_id": video_id} if video_id is not None else {"comment_id": comment_id}
+        return self.call(
+            "video/comment/list/", {**body, "cursor": cursor, "max_count": max_count}, list(fields)
+        )
+
+    def iter_comments(self, video_id: int, **kw: Any) -> Iterator[dict[str, Any]]:
+        cursor = 0
+        while cursor < api_spec.COMMENT_CAP:
+            page = self.comments(video_id=video_id, cursor=cursor, **kw)
+            yield from page.data.get("comments", [])
+            if not page.has_more or page.cursor is None:
+                return
+            cursor = page.cursor
+
+    def user_info(
+        self, username: str, fields: list[str] | tuple[str, ...] = api_spec.USER_FIELDS
+    ) -> dict[str, Any]:
+        data = self.call("user/info/", {"username": username}, list(fields)).data
+        return {"username": username, **data}
+
+    def followers(
+        self, username: str, cursor: int | None = None, max_count: int = api_spec.MAX_COUNT
+    ) -> Page:
+        return self._user_page("user/followers/", username, cursor, max_count, None)
+
+    def following(
+        self, username: str, cursor: int | None = None, max_count: int = api_spec.MAX_COUNT
+    ) -> Page:
+        return self._user_page("user/following/", username, cursor, max_count, None)
+
+    def liked_videos(
+        self,
+        username: str,
+        cursor: int | None = None,
+        max_count: int = api_spec.MAX_COUNT,
+        fields: tuple[str, ...] = api_spec.USER_VIDEO_FIELDS,
+    ) -> Page:
+        return self._user_page("user/liked_videos/", username, cursor, max_count, fields)
+
+    def reposted_videos(
+        self,
+        username: str,
+        cursor: int | None = None,
+        max_count: int = api_spec.MAX_COUNT,
+        fields: tuple[str, ...] = api_spec.USER_VIDEO_FIELDS,
+    ) -> Page:
+        return self._user_page("user/reposted_videos/", username, cursor, max_count, fields)
+
+    def pinned_videos(
+        self, username: str, fields: tuple[str, ...] = api_spec.USER_VIDEO_FIELDS
+    ) -> list[dict[str, Any]]:
+        data = self.call("user/pinned_videos/", {"username": username}, list(fields)).data
+        return pinned_list(data)
+
+    def _user_page(
+        self,
+        endpoint: str,
+        username: str,
+        cursor: int | None,
+        max_count: int,
+        fields: tuple[str, ...] | None,
+    ) -> Page:
+        body: dict[str, Any] = {"username": username, "max_count": max_count}
+        if cursor is not None:
+            body["cursor"] = cursor
+        return self.call(endpoint, body, list(fields) if fields else None)
+
+    def playlist(
+        self, playlist_id: int, cursor: int = 0, max_count: int = api_spec.MAX_COUNT
+    ) -> Page:
+        return self.call(
+            "playlist/info/", {"playlist_id": playlist_id, "cursor": cursor, "max_count": max_count}
+        )
+
+    # -- batch compliance ---------------------------------------------------------------------
+    def create_validation_task(self, ids: list[int], category: str) -> str:
+        if category not in ("video", "comment"):
+            raise UsageError("category is video or comment")
+        if not 0 < len(ids) <= api_spec.COMPLIANCE_MAX_IDS:
+            raise UsageError(f"a validation task takes 1 to {api_spec.COMPLIANCE_MAX_IDS} ids")
+        text = "\n".join(str(int(i)) for i in ids)
+        page = self.call(
+            "validation_task/create/",
+            {"category": category},
+            files={"file_data": ("ids.txt", text.encode(), "text/plain")},
+        )
+        return str(page.data["task_id"])
+
+    def validation_status(self, task_id: str) -> str:
+        return str(
+            self.call("validation_task_status/get/", {"task_id": task_id}).data["task_status"]
+        )
+
+    def download_validation(self, task_id: str) -> set[int]:
+        page = self.call("validation_task/download/", {"task_id": task_id})
+        text = page.data.get("text", "")
+        return {int(t) for t in text.replace(",", "\n").split() if t.strip().isdigit()}
+
+    def validate_ids(
+        self, ids: list[int], category: str, poll_every: float = 5.0, max_polls: int = 120
+    ) -> set[int]:
+        """The ids still available, through one batch compliance task."""
+        task = self.create_validation_task(ids, category)
+        for _ in range(max_polls):
+            status = self.validation_status(task)
+            if status == "Completed":
+                return self.download_validation(task)
+            if status == "Failed":
+                raise ApiError("validation_failed", f"compliance task {task} failed")
+            self.retry.sleep(poll_every)
+        raise TransientApiError("validation_timeout", f"compliance task {task} did not finish")
+
+
+def pinned_list(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Pinned videos under either documented key."""
+    return data.get("pinned_videos_list") or data.get("user_pinned_videos") or []
+
+
+#: where each endpoint's records sit in ``data`` (documented spellings in order)
+RECORD_KEYS = {
+    "video/query/": ("videos",),
+    "video/comment/list/": ("comments",),
+    "user/liked_videos/": ("user_liked_videos",),
+    "user/pinned_videos/": ("pinned_videos_list", "user_pinned_videos"),
+    "user/reposted_videos/": ("reposted_videos", "user_reposted_videos"),
+    "user/followers/": ("user_followers",),
+    "user/following/": ("user_following",),
+}
