@@ -157,6 +157,8 @@ def emulator_serve(
         float,
         typer.Option(help="Share of videos and comments that disappear over the next 30 days."),
     ] = 0.0,
+    slow_rate: Annotated[float, typer.Option(help="Share of requests answered slowly.")] = 0.0,
+    slow_seconds: Annotated[float, typer.Option(help="Delay of a slow answer.")] = 2.0,
     rate_limit: Annotated[int, typer.Option(help="Requests per second (0 = none).")] = 0,
     quota_requests: Annotated[int, typer.Option(help="Daily request quota.")] = 1000,
     quota_records: Annotated[int, typer.Option(help="Daily record quota.")] = 100_000,
@@ -178,6 +180,8 @@ def emulator_serve(
             end=_day(end),
             fault_rate=fault_rate,
             deletion_rate=deletion_rate,
+            slow_rate=slow_rate,
+            slow_seconds=slow_seconds,
             rate_limit=rate_limit,
             quota_requests=quota_requests,
             quota_records=quota_records,
@@ -586,15 +590,16 @@ def collect_resume(
     as_json: JsonOption = False,
 ) -> None:
     """Continue an interrupted collection from its last saved page."""
-    from .collect import Collector
+    from .collect import Collector, latest_unfinished
     from .progress import CollectProgress
     from .store import Store
 
-    with Store(db) as store, _client(api_base, max_retries, retry_base) as client:
-        collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
-        run_id = run or collector.latest_unfinished()
+    with Store(db) as store:
+        run_id = run or latest_unfinished(store)
         if run_id is None:
             raise UsageError(f"no unfinished collection in {db}")
+        client = _client(api_base, max_retries, retry_base)
+        collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
         with CollectProgress(
             enabled=None if not as_json else False, quota_left=collector.quota_left
         ) as progress:

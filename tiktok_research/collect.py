@@ -195,6 +195,15 @@ def max_requests(tasks: list[Task], max_records: int | None) -> int | None:
     return total
 
 
+def latest_unfinished(store: Store) -> int | None:
+    """The newest collection run that did not finish."""
+    rows = store.con.execute(
+        "SELECT run_id FROM runs WHERE kind = 'collect' AND status <> 'done' "
+        "ORDER BY run_id DESC LIMIT 1"
+    ).fetchall()
+    return int(rows[0][0]) if rows else None
+
+
 # --- running -------------------------------------------------------------------------------
 class Collector:
     """Runs collection tasks against a client, saving every page as it comes."""

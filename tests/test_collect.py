@@ -1,0 +1,395 @@
+"""The collector: exact results, resume, quota stops, faults, splits, journal safety, compliance."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from servers import ROOT, emulator_server
+from test_client import app_with, reference_ids
+
+from tiktok_research.api import Q, ResearchClient, RetryPolicy
+from tiktok_research.collect import Collector, comment_tasks, user_tasks, video_tasks
+from tiktok_research.compliance import refresh, status
+from tiktok_research.store import Store
+from tiktok_research.store.journal import Journal, journal_path, merge_pages
+
+SINCE, UNTIL = date(2024, 1, 1), date(2024, 3, 31)
+QUERY = Q.region("US", "DE")
+
+
+def collector(app, store, **kw):
+    client = ResearchClient.for_app(
+        app,
+        retry=RetryPolicy(
+            sleep=lambda s: None,
+            max_attempts=kw.pop("attempts", 12),
+            search_id_attempts=kw.pop("sid", 4),
+        ),
+    )
+    return Collector(store, client, **kw)
+
+
+def run_videos(col, query=QUERY, since=SINCE, until=UNTIL, **params):
+    tasks = video_tasks(query, since, until)
+    run = col.start("collect videos", {"query": query.to_api(), **params}, tasks)
+    return col.run(run, params.get("max_videos"))
+
+
+def stored_ids(store) -> list[int]:
+    return [r[0] for r in store.con.execute("SELECT id FROM videos ORDER BY id DESC").fetchall()]
+
+
+def test_collects_exactly_the_matches_and_keeps_a_true_ledger(db):
+    app = app_with(videos=6000)
+    with Store(db) as store:
+        s = run_videos(collector(app, store))
+        assert s.status == "done" and s.tasks_done == s.tasks_total == 4
+        assert stored_ids(store) == sorted(reference_ids(app, QUERY, SINCE, UNTIL), reverse=True)
+        used, records = store.quota_used(datetime.now(UTC).date())
+        emu = app.state.emulator.stats()
+        day = next(iter(emu["quota"]))
+        assert (used, records) == (
+            emu["quota"][day]["research"]["requests"],
+            emu["quota"][day]["research"]["records"],
+        )
+        # provenance: the run knows its query, windows and API base; every record its run
+        run = store.run(s.run_id)
+        assert run["params"]["query"] == QUERY.to_api() and run["params"]["api_base"]
+        assert (
+            store.con.execute(
+                "SELECT count(DISTINCT task_key) FROM checkpoints WHERE run_id = ?", [s.run_id]
+            ).fetchall()[0][0]
+            == 4
+        )
+        assert (
+            store.con.execute(
+                "SELECT count(*) FROM videos WHERE first_run_id <> ?", [s.run_id]
+            ).fetchall()[0][0]
+            == 0
+        )
+        assert not journal_path(db).exists() or journal_path(db).stat().st_size < 100
+
+
+def test_faults_do_not_change_the_result(db, tmp_path):
+    clean_app = app_with(videos=20000, seed=4)
+    with Store(tmp_path / "clean.duckdb") as store:
+        run_videos(collector(clean_app, store))
+        clean = stored_ids(store)
+    faulty = app_with(videos=20000, seed=4, fault_rate=0.3)
+    with Store(db) as store:
+        s = run_videos(collector(faulty, store, attempts=30))
+        assert s.status == "done" and stored_ids(store) == clean
+    faults = faulty.state.emulator.stats()["faults"]
+    assert set(faults) == {"internal_error", "gateway_timeout", "dropped", "search_id_expired"}
+
+
+def test_a_search_id_that_keeps_failing_splits_the_window(db):
+    mix = {"internal_error": 0, "gateway_timeout": 0, "dropped": 0, "search_id_expired": 1}
+    app = app_with(videos=6000, fault_rate=0.3, fault_mix=mix)
+    with Store(db) as store:
+        s = run_videos(
+            collector(app, store, sid=1), since=date(2024, 1, 1), until=date(2024, 1, 30)
+        )
+        assert s.status == "done"
+        keys = [r[0] for r in store.con.execute("SELECT task_key FROM checkpoints").fetchall()]
+        assert any(">" in k for k in keys)  # split windows were added
+        assert stored_ids(store) == sorted(
+            reference_ids(app, QUERY, date(2024, 1, 1), date(2024, 1, 30)), reverse=True
+        )
+
+
+def test_quota_stops_cleanly_and_the_same_command_resumes(db):
+    app = app_with(videos=6000, quota_requests=10)
+    emu = app.state.emulator
+    with Store(db) as store:
+        s = run_videos(collector(app, store))
+        assert s.status == "stopped" and "resets at" in s.message and s.resets_at
+        saved = len(stored_ids(store))
+        assert saved == s.records > 0
+        run = store.run(s.run_id)
+        assert run["status"] == "stopped"
+        days = 1
+        while True:
+            emu.offset += 86400  # a new UTC day at the API
+            s2 = run_videos(collector(app, store))
+            assert s2.run_id == s.run_id
+            if s2.status == "done":
+                break
+            days += 1
+            assert days < 10
+        assert days >= 2
+        ids = stored_ids(store)
+        assert ids == sorted(reference_ids(app, QUERY, SINCE, UNTIL), reverse=True)
+        served = sum(emu.stats()["requests"]["video/query/"].get(k, 0) for k in ("200",))
+        pages = store.con.execute(
+            "SELECT count(*) FROM api_requests WHERE status = 200"
+        ).fetchall()[0][0]
+        assert served == pages  # nothing fetched twice
+
+
+def test_wait_sleeps_until_the_reset(db):
+    app = app_with(videos=4000, quota_requests=6)
+    emu = app.state.emulator
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        emu.offset += 86400
+
+    with Store(db) as store:
+        s = run_videos(collector(app, store, wait=True, sleep=sleep))
+        assert s.status == "done" and slept
+        assert stored_ids(store) == sorted(reference_ids(app, QUERY, SINCE, UNTIL), reverse=True)
+
+
+def test_max_videos_and_dry_run_bound(db):
+    from tiktok_research.collect import max_requests
+
+    app = app_with(videos=6000)
+    with Store(db) as store:
+        s = run_videos(collector(app, store), max_videos=250)
+        assert 250 <= s.records < 350
+    tasks = video_tasks(QUERY, SINCE, UNTIL)
+    assert max_requests(tasks, 250) == len(tasks) * 3
+    assert max_requests(tasks, None) is None
+    assert max_requests(comment_tasks([1, 2]), None) == 20
+
+
+def test_comments_and_users(db):
+    app = app_with(videos=6000)
+    with Store(db) as store:
+        col = collector(app, store)
+        run_videos(col)
+        top = [
+            r[0]
+            for r in store.con.execute(
+                "SELECT id FROM videos ORDER BY comment_count DESC LIMIT 3"
+            ).fetchall()
+        ]
+        s = col.run(col.start("collect comments", {"video_ids": top}, comment_tasks(top)))
+        assert s.status == "done"
+        n, parents = store.con.execute(
+            "SELECT count(*), count(DISTINCT video_id) FROM comments"
+        ).fetchall()[0]
+        assert parents == 3 and n == s.records
+        names = [
+            r[0]
+            for r in store.con.execute(
+                "SELECT username FROM videos GROUP BY 1 ORDER BY count(*) DESC LIMIT 2"
+            ).fetchall()
+        ]
+        lists = ["followers", "following", "liked", "pinned", "reposted"]
+        s = col.run(
+            col.start("collect users", {"u": names}, user_tasks(names + ["nobody_x"], lists))
+        )
+        assert s.status == "done"
+        assert (
+            store.con.execute(
+                "SELECT count(*) FROM users WHERE username IN (?, ?) "
+                "AND follower_count IS NOT NULL",
+                names,
+            ).fetchall()[0][0]
+            == 2
+        )
+        edges = store.con.execute(
+            "SELECT count(*) FROM follow_edges WHERE following = ? OR follower = ?",
+            [names[0], names[0]],
+        ).fetchall()[0][0]
+        assert edges > 0
+        kinds = {
+            r[0] for r in store.con.execute("SELECT DISTINCT list_name FROM user_videos").fetchall()
+        }
+        assert kinds <= {"liked", "pinned", "reposted"} and "pinned" in kinds
+        skipped = store.con.execute(
+            "SELECT task->>'skipped' FROM checkpoints WHERE task_key = 'user_info:nobody_x'"
+        ).fetchall()[0][0]
+        assert "cannot find the user" in skipped
+
+
+def test_a_torn_journal_line_is_dropped_and_nothing_else(db):
+    app = app_with(videos=4000)
+    with Store(db) as store:
+        col = collector(app, store, merge_every=10**6)
+        col.merge_every = 10**6
+        real = col._merge
+        col._merge = lambda s: None  # leave every page in the journal, as a crash would
+        run_videos(col, until=date(2024, 1, 30))
+        col._merge = real
+        col.journal.close()
+    path = journal_path(db)
+    with path.open("ab") as f:
+        f.write(b'{"run_id": 1, "task_key": "videos:2024-01-01:2024-01-30", "endpo')  # torn
+    with Store(db) as store:
+        merged = merge_pages(store, Journal(store))
+        assert merged.pages > 0
+        assert stored_ids(store) == sorted(
+            reference_ids(app, QUERY, date(2024, 1, 1), date(2024, 1, 30)), reverse=True
+        )
+
+
+def test_a_journal_of_another_database_is_set_aside(tmp_path):
+    db = tmp_path / "x.duckdb"
+    with Store(db) as store:
+        j = Journal(store)
+        j.repair()
+    old = journal_path(db).read_bytes()
+    for p in (db, db.with_suffix(".duckdb.wal")):
+        p.unlink(missing_ok=True)
+    with Store(db) as store:  # a new database under the same name
+        Journal(store).repair()
+        assert journal_path(db).read_bytes() != old
+    assert list(tmp_path.glob("x.duckdb.journal.orphaned-*"))
+
+
+def _collect_cmd(db: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tiktok_research.cli",
+        "collect",
+        "videos",
+        "--db",
+        str(db),
+        "--region",
+        "US",
+        "--region",
+        "DE",
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2024-03-31",
+        "--retry-base",
+        "0.01",
+        "--json",
+    ]
+
+
+def test_kill_9_and_resume_lose_nothing_and_respend_at_most_one_request_per_kill(tmp_path):
+    db = tmp_path / "kill.duckdb"
+    # ~40 pages at 0.15 s each: every kill lands mid-run
+    args = ("--videos", "12000", "--seed", "6", "--slow-rate", "1", "--slow-seconds", "0.15")
+    with emulator_server(*args) as (base, _):
+        env = {
+            **os.environ,
+            "TIKTOK_API_BASE": base,
+            "TIKTOK_CLIENT_KEY": "emulator-client-key",
+            "TIKTOK_CLIENT_SECRET": "emulator-client-secret",
+            "PYTHONPATH": str(ROOT),
+            "TIKTOK_RESEARCH_TOKEN_CACHE": str(tmp_path / "tokens.json"),
+        }
+        rng = random.Random(11)
+        kills = 0
+        for _ in range(3):
+            proc = subprocess.Popen(
+                _collect_cmd(db),
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            time.sleep(rng.uniform(1.0, 2.0))
+            assert proc.poll() is None, "the collection ended before it could be killed"
+            os.killpg(proc.pid, signal.SIGKILL)
+            kills += 1
+            proc.wait()
+        done = subprocess.run(
+            _collect_cmd(db), env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        stats = httpx.get(base + "/_emulator/stats").json()
+    with Store(db, read_only=True) as store:
+        ids = stored_ids(store)
+        pages = store.con.execute(
+            "SELECT count(*) FROM api_requests WHERE status = 200"
+        ).fetchall()[0][0]
+        snaps, distinct = store.con.execute(
+            "SELECT count(*), count(DISTINCT (video_id, observed_at)) FROM video_snapshots"
+        ).fetchall()[0]
+        runs = store.con.execute("SELECT count(*) FROM runs").fetchall()[0][0]
+    reference = app_with(videos=12000, seed=6)
+    assert ids == sorted(reference_ids(reference, QUERY, SINCE, UNTIL), reverse=True)
+    assert len(ids) == len(set(ids)) and snaps == distinct
+    assert runs == 1  # every rerun continued the same run
+    served = stats["requests"]["video/query/"]["200"]
+    assert pages <= served <= pages + kills
+
+
+def test_refresh_deletes_what_is_gone_and_audits_it(db):
+    app = app_with(videos=6000, deletion_rate=0.2)
+    emu = app.state.emulator
+    with Store(db) as store:
+        col = collector(app, store)
+        run_videos(col, until=date(2024, 1, 30))
+        top = [
+            r[0]
+            for r in store.con.execute(
+                "SELECT id FROM videos ORDER BY comment_count DESC LIMIT 2"
+            ).fetchall()
+        ]
+        col.run(col.start("collect comments", {"video_ids": top}, comment_tasks(top)))
+        before = set(stored_ids(store))
+        emu.offset += 31 * 86400
+        client = ResearchClient.for_app(app, retry=RetryPolicy(sleep=lambda s: None))
+        out = refresh(store, client, older_than=timedelta(0), poll_every=0)
+        after = set(stored_ids(store))
+        now = emu.now()
+        gone = {i for i in before if emu.deleted_at[emu.row_of(i)] <= now}
+        assert gone and before - after == gone
+        assert out.deleted["video"] == len(gone) and out.method["video"] == "batch compliance"
+        audit = store.con.execute(
+            "SELECT record_id, reason FROM deletions WHERE record_type = 'video'"
+        ).fetchall()
+        assert {a[0] for a in audit} == gone
+        assert (
+            store.con.execute(
+                "SELECT count(*) FROM video_snapshots WHERE video_id IN "
+                "(SELECT record_id FROM deletions)"
+            ).fetchall()[0][0]
+            == 0
+        )
+        assert (
+            store.con.execute("SELECT count(*) FROM videos WHERE checked_at IS NULL").fetchall()[0][
+                0
+            ]
+            == 0
+        )
+        st = status(store)
+        assert st["last_refresh"] and not st["warnings"]
+        store.con.execute("UPDATE videos SET checked_at = now() - INTERVAL 20 DAY")
+        assert "refresh" in status(store)["warnings"][0]
+
+
+def test_refresh_falls_back_to_id_queries(db):
+    app = app_with(videos=4000, deletion_rate=0.3)
+    emu = app.state.emulator
+    with Store(db) as store:
+        run_videos(collector(app, store), until=date(2024, 1, 30))
+        emu.offset += 31 * 86400
+        from tiktok_research.emulator.app import Fail
+
+        def no_tasks(request):
+            raise Fail("scope_not_authorized", "batch compliance is not in your scopes")
+
+        emu.create_task = no_tasks
+        client = ResearchClient.for_app(app, retry=RetryPolicy(sleep=lambda s: None))
+        before = set(stored_ids(store))
+        out = refresh(store, client, older_than=timedelta(0))
+        assert out.method["video"] == "video_id queries"
+        gone = {i for i in before if emu.deleted_at[emu.row_of(i)] <= emu.now()}
+        assert before - set(stored_ids(store)) == gone and gone
+
+
+@pytest.mark.parametrize("lists", [["followers"], []])
+def test_user_tasks_are_planned(lists):
+    tasks = user_tasks(["@a", "a", "b"], lists)
+    assert [t.key for t in tasks][:1] == ["user_info:a"]
+    assert len(tasks) == 2 * (1 + len(lists))
