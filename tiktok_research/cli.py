@@ -102,15 +102,37 @@ def export_cmd(
     partition: Annotated[
         bool, typer.Option("--partition", help="Hive-partitioned Parquet by create date.")
     ] = False,
+    pseudonymise: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymise",
+            help="Replace usernames and ids by keyed HMAC-SHA256 pseudonyms, remove "
+            "@mentions from text, leave out display names and avatars.",
+        ),
+    ] = False,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Secret key for --pseudonymise, kept apart from the data "
+            "(default: $TIKTOK_RESEARCH_PSEUDONYM_KEY).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export a table with exact ids (CSV lists as JSON arrays)."""
+    """Export a table with exact ids (CSV lists as JSON arrays), optionally pseudonymised."""
+    from .privacy import Pseudonymiser, load_key
     from .store import Store
     from .store.export import export_table
 
     try:
+        pseudo = (
+            Pseudonymiser(load_key(key_file, data_paths=[Path(db), Path(out)]))
+            if pseudonymise
+            else None
+        )
         with Store(db, read_only=True) as store:
-            res = export_table(store, table, fmt, out, partition=partition)
+            res = export_table(store, table, fmt, out, partition=partition, pseudonymiser=pseudo)
     except TikTokResearchError as exc:
         raise fail(exc, as_json) from exc
     emit(res.__dict__, as_json, f"wrote {res.rows:,} {res.table} rows to {res.path} ({res.format})")
@@ -707,6 +729,147 @@ def demo_cmd(
     except TikTokResearchError as exc:
         raise fail(exc, as_json) from exc
     emit(summary, as_json, render(summary))
+
+
+def _help(model: type, field: str) -> str:
+    """A tool's field description: the one place an option's meaning is written."""
+    return model.model_fields[field].description or ""
+
+
+def _tool(module, data: dict, as_json: bool, **run_kw) -> None:
+    from pydantic import ValidationError
+
+    try:
+        inp = module.Input.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise fail(UsageError(f"{where}: {err['msg']}"), as_json) from None
+    try:
+        out = module.run(inp, **run_kw)
+    except TikTokResearchError as exc:
+        raise fail(exc, as_json) from exc
+    emit(out.model_dump(mode="json"), as_json, out.text)
+
+
+@app.command("design")
+def design_cmd(
+    question: Annotated[str, typer.Argument(help="The research question.")],
+    research_type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="Research type: trend, content, "
+            "network, longitudinal, comparative, "
+            "coordinated_behaviour, political_communication, "
+            "health_communication.",
+        ),
+    ],
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country", help="ISO country of your institution (decides EU DSA eligibility)."
+        ),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Region studied (ISO).")] = None,
+    institution: Annotated[
+        str, typer.Option("--institution", help="university, nonprofit, company or independent.")
+    ] = "university",
+    approval: Annotated[
+        str, typer.Option("--approval", help="Research API approval: none, applied or approved.")
+    ] = "none",
+    budget: Annotated[str, typer.Option("--budget", help="none, low, medium or high.")] = "low",
+    weeks: Annotated[int | None, typer.Option("--weeks", help="Weeks until you need data.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="First day studied.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last day studied.")] = None,
+    need: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--need",
+            help="Data the study cannot do "
+            "without (repeatable): video_files, "
+            "recommendation_data, exposure_data, "
+            "comments, transcripts, follower_networks.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank the ways to get TikTok data for a research question, with reasons and sources."""
+    from .tools import study_design
+
+    _tool(
+        study_design,
+        {
+            "research_question": question,
+            "research_type": research_type,
+            "country": country,
+            "region": region,
+            "institution": institution,
+            "approval_status": approval,
+            "budget": budget,
+            "weeks_available": weeks,
+            "period_start": since,
+            "period_end": until,
+            "needs": need or [],
+        },
+        as_json,
+    )
+
+
+datasets_app = typer.Typer(help="Existing TikTok datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+
+@datasets_app.command("search")
+def datasets_search(
+    topic: Annotated[str, typer.Argument(help="What the study is about.")],
+    keyword: Annotated[
+        list[str] | None, typer.Option("--keyword", help="More words (repeatable).")
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="First day needed.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last day needed.")] = None,
+    field: Annotated[
+        list[str] | None, typer.Option("--field", help="Data a dataset must hold (repeatable).")
+    ] = None,
+    access: Annotated[str, typer.Option("--access", help="any, open_or_ids or open.")] = "any",
+    live: Annotated[
+        bool, typer.Option("--live", help="Also search Zenodo, Harvard Dataverse and OSF online.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Most matches shown.")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Find citable TikTok datasets that fit a topic, period and data needs."""
+    from .tools import dataset_finder
+
+    _tool(
+        dataset_finder,
+        {
+            "topic": topic,
+            "keywords": keyword or [],
+            "period_start": since,
+            "period_end": until,
+            "fields_needed": field or [],
+            "access": access,
+            "live": live,
+            "max_results": limit,
+        },
+        as_json,
+    )
+
+
+@app.command("ethics-review")
+def ethics_review_cmd(
+    plan: Annotated[Path, typer.Argument(help="Study plan (YAML or JSON).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Check a study plan against ethics and data-protection criteria; findings with fixes."""
+    from .tools import ethics_review
+
+    try:
+        data = ethics_review.read_plan(plan)
+    except TikTokResearchError as exc:
+        raise fail(exc, as_json) from exc
+    _tool(ethics_review, {"plan": data}, as_json)
 
 
 def main() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 from . import Store
@@ -28,6 +30,73 @@ class ExportResult:
     rows: int
 
 
+#: per table: columns to pseudonymise (kind u = username, i = id), text columns to strip of
+#: @mentions, and columns that identify a person and are dropped
+PSEUDONYMISE = {
+    # the author of an "original sound" is the creator: pseudonymise it, and cut the
+    # creator's name out of such titles
+    "videos": {
+        "u": ["username", "music_author"],
+        "u[]": ["mentions", "video_mention_list"],
+        "i": ["id", "duet_from_id"],
+        "text": ["video_description", "voice_to_text"],
+        "sound": ["music_title"],
+    },
+    "comments": {"u": ["username"], "i": ["id", "video_id", "parent_comment_id"], "text": ["text"]},
+    "users": {
+        "u": ["username"],
+        "i": ["user_id"],
+        "text": ["bio_description"],
+        "drop": ["display_name", "avatar_url", "bio_url"],
+    },
+    "follow_edges": {"u": ["follower", "following"]},
+    "user_videos": {"u": ["username"], "i": ["video_id"]},
+    "playlists": {"i": ["playlist_id"], "i[]": ["playlist_video_ids"]},
+}
+
+
+def pseudonymised_select(
+    store: Store, table: str, columns: dict[str, str], pseudo: Any, fmt: str
+) -> str:
+    """The column list of a pseudonymised export (registers the HMAC functions on the store)."""
+    import duckdb
+
+    for kind in ("u", "i"):
+        name = f"pseudonym_{kind}"
+        with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
+            store.con.remove_function(name)
+        store.con.create_function(name, pseudo.arrow(kind), ["VARCHAR"], "VARCHAR", type="arrow")
+    rules = PSEUDONYMISE.get(table)
+    if rules is None:
+        raise UsageError(f"no pseudonymisation rules for table {table}")
+    parts = []
+    for c, t in columns.items():
+        if c in rules.get("drop", []):
+            continue
+        if c in rules.get("u", []):
+            parts.append(f"pseudonym_u({c}) AS {c}")
+        elif c in rules.get("i", []):
+            parts.append(f"pseudonym_i(CAST({c} AS VARCHAR)) AS {c}")
+        elif c in rules.get("u[]", []) or c in rules.get("i[]", []):
+            kind = "u" if c in rules.get("u[]", []) else "i"
+            expr = f"list_transform({c}, lambda x: pseudonym_{kind}(CAST(x AS VARCHAR)))"
+            parts.append(
+                f"CAST(to_json({expr}) AS VARCHAR) AS {c}" if fmt == "csv" else f"{expr} AS {c}"
+            )
+        elif c in rules.get("sound", []):
+            parts.append(
+                f"regexp_replace({c}, '^(original sound|sonido original|som original|"
+                f"son original|originalton).*$', '\\1', 'i') AS {c}"
+            )
+        elif c in rules.get("text", []):
+            parts.append(f"regexp_replace({c}, '@[A-Za-z0-9_.]+', '@user', 'g') AS {c}")
+        elif fmt == "csv" and (t.endswith("[]") or t == "JSON"):
+            parts.append(f"CAST(to_json({c}) AS VARCHAR) AS {c}")
+        else:
+            parts.append(c)
+    return ", ".join(parts)
+
+
 def _sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -39,14 +108,16 @@ def export_table(
     out: str | Path,
     *,
     partition: bool = False,
-    select: str | None = None,
+    pseudonymiser: Any = None,
 ) -> ExportResult:
     """Export ``table`` to ``out``.
 
     CSV cannot hold lists, so list and JSON columns are written as JSON text;
     ids are written as integers (never in floating-point notation) in every
     format. ``partition`` writes Hive-partitioned Parquet by ``create_date``.
-    ``select`` replaces the column list (used by pseudonymised exports).
+    With a ``pseudonymiser`` (see ``privacy.Pseudonymiser``) usernames and
+    ids become keyed pseudonyms, @mentions are removed from text and columns
+    that identify a person (display name, avatar, bio link) are left out.
     """
     tables = exportable_tables()
     if table not in tables:
@@ -63,7 +134,9 @@ def export_table(
             raise UsageError(f"--partition splits by create date, which {table} does not have")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if select is None:
+    if pseudonymiser is not None:
+        select = pseudonymised_select(store, table, columns, pseudonymiser, fmt)
+    else:
         parts = []
         for c, t in columns.items():
             if fmt == "csv" and (t.endswith("[]") or t == "JSON"):
@@ -72,7 +145,7 @@ def export_table(
                 parts.append(c)
         select = ", ".join(parts)
     key = ENTITIES[table].key if table in ENTITIES else ()
-    order = f" ORDER BY {', '.join(key)}" if key else ""
+    order = f" ORDER BY {', '.join(key)}" if key and pseudonymiser is None else ""
     query = f"SELECT {select} FROM {table}{order}"
     if partition:
         query = f"SELECT *, CAST(create_time AS DATE) AS create_date FROM ({query})"

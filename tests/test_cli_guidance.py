@@ -1,0 +1,158 @@
+"""The advice commands with --json, and pseudonymised exports, as an agent uses them."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import yaml
+
+from tiktok_research import guidance
+from tiktok_research.store import Store
+
+KEY = "a-secret-key-of-enough-length"
+
+
+def test_design_command(cli):
+    out = cli.json(
+        "design",
+        "How do parties campaign before the Saxony election?",
+        "--type",
+        "political_communication",
+        "--country",
+        "DE",
+        "--weeks",
+        "30",
+        "--need",
+        "recommendation_data",
+    )
+    assert out["ranked_routes"][0]["id"] == "dsa_vetted"
+    assert out["ranked_routes"][0]["rationale"] and out["sources"]
+    bad = cli.json("design", "Why q?", "--type", "vibes", expect=2)
+    assert "unknown research_type" in bad["message"]
+    text = cli("design", "Why q?", "--type", "trend").stdout
+    assert text.startswith("# Study design") and "## Limitations to report" in text
+
+
+def test_datasets_search_command(cli):
+    out = cli.json("datasets", "search", "election", "--keyword", "germany", "--field", "deletions")
+    assert out["matches"][0]["id"] == "politok_de"
+    assert out["matches"][0]["link"].startswith("https://huggingface.co/")
+    assert "PoliTok-DE" in cli("datasets", "search", "election").stdout
+
+
+def test_ethics_review_command(cli, tmp_path):
+    plan = dict(guidance.load().example_plan)
+    plan["data_sources"] = ["research_api", "scraping"]
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    out = cli.json("ethics-review", path)
+    assert out["verdict"] == "high" and [f["id"] for f in out["findings"]] == ["scraping"]
+    assert set(out["dmp"]) == {"ethical_issues_exist", "ethical_issues_description", "dataset"}
+    jpath = tmp_path / "plan.json"
+    jpath.write_text(json.dumps(guidance.load().example_plan))
+    assert cli.json("ethics-review", jpath)["verdict"] == "none"
+    missing = cli.json("ethics-review", tmp_path / "nope.yaml", expect=2)
+    assert "does not exist" in missing["message"]
+
+
+def test_pseudonymised_export_leaves_no_raw_username(cli, db, tmp_path, fixtures, monkeypatch):
+    cli(
+        "import",
+        fixtures / "zeeschuimer.ndjson",
+        fixtures / "4cat.csv",
+        fixtures / "research_api_page.json",
+        "--db",
+        db,
+    )
+    with Store(db, read_only=True) as s:
+        names = {
+            r[0]
+            for r in s.con.execute(
+                "SELECT username FROM users UNION SELECT username FROM videos "
+                "UNION SELECT unnest(mentions) FROM videos"
+            ).fetchall()
+            if r[0]
+        }
+        displays = {
+            r[0] for r in s.con.execute("SELECT display_name FROM users").fetchall() if r[0]
+        }
+    assert {"carol", "dave", "eve", "bob", "greta"} <= names
+    monkeypatch.delenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", raising=False)
+    refused = cli.json(
+        "export",
+        "--db",
+        db,
+        "--out",
+        tmp_path / "out" / "v.csv",
+        "--format",
+        "csv",
+        "--pseudonymise",
+        expect=2,
+    )
+    assert "secret key" in refused["message"] and not (tmp_path / "out" / "v.csv").exists()
+    monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", KEY)
+    outputs = []
+    for table in ("videos", "users", "comments"):
+        for fmt in ("csv", "ndjson", "parquet"):
+            out = tmp_path / "out" / f"{table}.{fmt}"
+            cli(
+                "export",
+                "--db",
+                db,
+                "--table",
+                table,
+                "--format",
+                fmt,
+                "--out",
+                out,
+                "--pseudonymise",
+            )
+            outputs.append(out)
+    for out in outputs:
+        data = (
+            out.read_bytes()
+            if out.suffix != ".parquet"
+            else str(duckdb.sql(f"SELECT * FROM '{out}'").fetchall()).encode()
+        )
+        low = data.lower()
+        for n in names | displays:
+            assert n.lower().encode() not in low, (out, n)
+    again = tmp_path / "again.csv"
+    cli(
+        "export",
+        "--db",
+        db,
+        "--table",
+        "users",
+        "--format",
+        "csv",
+        "--out",
+        again,
+        "--pseudonymise",
+    )
+    assert again.read_text() == (tmp_path / "out" / "users.csv").read_text()  # stable
+    monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", KEY + "-other")
+    other = tmp_path / "other.csv"
+    cli(
+        "export",
+        "--db",
+        db,
+        "--table",
+        "users",
+        "--format",
+        "csv",
+        "--out",
+        other,
+        "--pseudonymise",
+    )
+    assert other.read_text() != again.read_text()
+
+
+def test_advice_commands_have_help(cli):
+    for cmd in (
+        ["design", "--help"],
+        ["datasets", "search", "--help"],
+        ["ethics-review", "--help"],
+    ):
+        assert "Usage" in cli(*cmd).stdout

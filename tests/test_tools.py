@@ -1,0 +1,237 @@
+"""The advice tools: study design ranking, dataset finder, ethics review, pseudonymisation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from tiktok_research import guidance
+from tiktok_research.errors import UsageError
+from tiktok_research.privacy import Pseudonymiser, load_key, strip_mentions, suppress_small_cells
+from tiktok_research.tools import dataset_finder, ethics_review, study_design
+from tiktok_research.tools.dataset_finder import DATAVERSE, OSF, ZENODO
+
+LIVE = Path(__file__).parent / "fixtures" / "live"
+
+
+def design(**kw):
+    kw.setdefault("research_question", "Why q?")
+    return study_design.run(study_design.Input(**kw))
+
+
+def test_constraints_move_routes():
+    ids = [r.id for r in design(research_type="trend", approval_status="approved").ranked_routes]
+    assert ids[0] == "research_api"
+    ids = [
+        r.id
+        for r in design(
+            research_type="political_communication", country="DE", needs=["recommendation_data"]
+        ).ranked_routes
+    ]
+    assert ids[:2] == ["dsa_vetted", "data_donation"]
+    us = [
+        r.id
+        for r in design(
+            research_type="political_communication", country="US", needs=["recommendation_data"]
+        ).ranked_routes
+    ]
+    assert "dsa_vetted" not in us and us[0] == "data_donation"
+    company = [r.id for r in design(research_type="trend", institution="company").ranked_routes]
+    assert "research_api" not in company
+    hurry = design(research_type="content", weeks_available=2)
+    api = next(r for r in hurry.ranked_routes if r.id == "research_api")
+    assert any("longer than the time you have" in w for w in api.rationale)
+    assert hurry.ranked_routes[0].id == "existing_datasets"
+
+
+def test_design_output_carries_what_a_researcher_needs():
+    out = design(research_type="coordinated_behaviour", country="FR", approval_status="approved")
+    top = out.ranked_routes[0]
+    assert top.id == "research_api" and top.timeline == "now (approved)"
+    assert any("Video files" in x for x in top.data_you_do_not_get)
+    assert any("10 days" in x for x in out.limitations)
+    assert any("null model" in x for x in out.limitations)
+    assert out.analyses and out.sources
+
+
+def test_unknown_research_type_is_refused():
+    with pytest.raises(ValidationError, match="unknown research_type"):
+        study_design.Input(research_question="Why q?", research_type="vibes")
+
+
+def test_dataset_finder_ranks_with_reasons():
+    out = dataset_finder.run(
+        dataset_finder.Input(
+            topic="us election", period_start="2024-01-01", period_end="2024-06-30"
+        )
+    )
+    assert out.matches[0].id == "usc_us2024_election"
+    assert any("covers part of the period" in r for r in out.matches[0].reasons)
+    out = dataset_finder.run(
+        dataset_finder.Input(topic="politics", keywords=["germany"], fields_needed=["deletions"])
+    )
+    assert out.matches[0].id == "politok_de" and "has deletions" in out.matches[0].reasons
+    out = dataset_finder.run(dataset_finder.Input(topic="misinformation", access="open_or_ids"))
+    assert "fakett" not in [m.id for m in out.matches]  # on application only
+    out = dataset_finder.run(
+        dataset_finder.Input(topic="ukraine", period_start="2019-01-01", period_end="2019-12-31")
+    )
+    assert any("outside the period" in r for r in out.matches[0].reasons) if out.matches else True
+
+
+def _recorded(request: httpx.Request) -> httpx.Response:
+    url = str(request.url)
+    for base, name in ((ZENODO, "zenodo"), (DATAVERSE, "dataverse"), (OSF, "osf")):
+        if url.startswith(base):
+            return httpx.Response(200, json=json.loads((LIVE / f"{name}.json").read_text()))
+    return httpx.Response(404)
+
+
+def test_live_search_with_recorded_answers():
+    http = httpx.Client(transport=httpx.MockTransport(_recorded))
+    out = dataset_finder.run(
+        dataset_finder.Input(topic="ukraine", keywords=["war"], live=True), http=http
+    )
+    repos = [r.repository for r in out.live_results]
+    assert repos.count("Zenodo") == 2 and repos.count("Harvard Dataverse") == 1
+    assert repos.count("OSF") == 1  # the cooking node does not match the topic
+    zen = out.live_results[0]
+    assert zen.doi == "10.5281/zenodo.7926959" and zen.url.startswith("https://zenodo.org/")
+    dv = next(r for r in out.live_results if r.repository == "Harvard Dataverse")
+    assert dv.doi == "10.7910/DVN/EXAMPLE"
+    assert out.matches[0].id == "mcgill_ukraine" and not out.notes
+    assert "Found online" in out.text
+
+
+def test_live_search_failures_fall_back_to_the_catalogue():
+    def broken(request: httpx.Request) -> httpx.Response:
+        if "zenodo" in str(request.url):
+            raise httpx.ConnectError("no network")
+        if "dataverse" in str(request.url):
+            return httpx.Response(503, text="<html>down</html>")
+        return httpx.Response(200, text="not json")
+
+    http = httpx.Client(transport=httpx.MockTransport(broken))
+    out = dataset_finder.run(dataset_finder.Input(topic="ukraine", live=True), http=http)
+    assert out.live_results == [] and len(out.notes) == 3
+    assert all("catalogue results only" in n for n in out.notes)
+    assert out.matches and out.matches[0].id == "mcgill_ukraine"
+
+
+# --- ethics review: each required check fires on its case and is quiet on a good plan ---------
+G = guidance.load()
+
+
+def review(patch: dict) -> set[str]:
+    from test_guidance import merge
+
+    out = ethics_review.run(ethics_review.Input(plan=merge(G.example_plan, patch)))
+    return {f.id for f in out.findings}
+
+
+@pytest.mark.parametrize(
+    "patch,rule",
+    [
+        ({"ethics_approval": {"status": "none"}}, "no_ethics_approval"),
+        ({"populations": ["minors"]}, "minors"),
+        ({"populations": ["refugees"]}, "vulnerable_groups"),
+        ({"topics": ["sexual orientation"]}, "special_categories"),
+        ({"quoting": {"verbatim_quotes": True}}, "verbatim_quotes"),
+        ({"quoting": {"identifiable_examples": True}}, "identifiable_examples"),
+        ({"sharing": {"raw_data": True}}, "raw_data_sharing"),
+        ({"refresh": {"every_days": 15, "deletes_unavailable": False}}, "no_refresh_plan"),
+        ({"data_sources": ["research_api", "scraping"]}, "scraping"),
+        (
+            {"jurisdiction": {"transfer_outside_eea": True, "safeguards": []}},
+            "transfer_outside_eea",
+        ),
+        ({"retention": {"months": None}}, "unlimited_retention"),
+    ],
+)
+def test_required_checks_fire(patch, rule):
+    assert rule in review(patch)
+
+
+@pytest.mark.parametrize(
+    "patch,rule",
+    [
+        ({"ethics_approval": {"status": "exempt"}}, "no_ethics_approval"),
+        ({"refresh": {"every_days": 7, "deletes_unavailable": True}}, "no_refresh_plan"),
+        (
+            {"jurisdiction": {"transfer_outside_eea": True, "safeguards": ["SCC 2021/914"]}},
+            "transfer_outside_eea",
+        ),
+        ({"data_sources": ["existing_dataset"], "refresh": {}}, "no_refresh_plan"),
+        ({"quoting": {"verbatim_quotes": False, "paraphrase": True}}, "verbatim_quotes"),
+    ],
+)
+def test_checks_stay_quiet_when_the_plan_is_fine(patch, rule):
+    assert rule not in review(patch)
+
+
+def test_a_good_plan_gets_no_blocker_and_a_dmp():
+    out = ethics_review.run(ethics_review.Input(plan=G.example_plan))
+    assert out.counts["blocker"] == 0 and out.verdict == "none"
+    assert out.dmp.ethical_issues_exist == "yes"  # usernames are personal data
+    assert out.dmp.dataset[0].personal_data == "yes" and out.dmp.dataset[0].sensitive_data == "no"
+    bad = ethics_review.run(
+        ethics_review.Input(
+            plan={**G.example_plan, "topics": ["health"], "sharing": {"raw_data": True}}
+        )
+    )
+    assert bad.verdict == "blocker" and bad.findings[0].severity == "blocker"
+    assert bad.dmp.dataset[0].sensitive_data == "yes"
+    assert "raw" in bad.dmp.ethical_issues_description.lower()
+    assert all(f.sources and f.mitigation for f in bad.findings)
+
+
+def test_a_typo_in_a_plan_field_is_refused():
+    with pytest.raises(UsageError, match="ethic_approval"):
+        ethics_review.run(ethics_review.Input(plan={"ethic_approval": {"status": "approved"}}))
+
+
+# --- pseudonymisation and small cells ------------------------------------------------------
+KEY = b"a-secret-key-of-enough-length"
+
+
+def test_pseudonyms_are_stable_per_key_and_differ_across_keys():
+    a, b = Pseudonymiser(KEY), Pseudonymiser(KEY + b"2")
+    assert a("Alice") == a("@alice") == a("alice")
+    assert a("alice") != a("bob") and a("alice") != b("alice")
+    assert a("alice").startswith("u_") and "alice" not in a("alice")
+    assert a(7234567890123456789, "i") == a("7234567890123456789", "i")
+    assert repr(a) == "Pseudonymiser(key=***)"
+
+
+def test_no_key_no_pseudonyms(monkeypatch, tmp_path):
+    monkeypatch.delenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(UsageError, match="needs a secret key"):
+        load_key()
+    monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", "short")
+    with pytest.raises(UsageError, match="at least"):
+        load_key()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "key").write_bytes(KEY)
+    with pytest.raises(UsageError, match="apart from the data"):
+        load_key(data / "key", data_paths=[data / "study.duckdb"])
+    (tmp_path / "key").write_bytes(KEY)
+    assert load_key(tmp_path / "key", data_paths=[data / "study.duckdb"]) == KEY
+
+
+def test_mentions_and_small_cells():
+    assert strip_mentions("thanks @Bob.x and @carol_1!") == "thanks @user and @user!"
+    t = pd.DataFrame({"hashtag": ["a", "b", "c"], "n": [50, 9, 10]})
+    out = suppress_small_cells(t)
+    assert (
+        out["n"].tolist()[0] == 50 and pd.isna(out["n"].tolist()[1]) and out["n"].tolist()[2] == 10
+    )
+    assert out["suppressed"].tolist() == [False, True, False]
+    assert suppress_small_cells(t, k=5)["suppressed"].tolist() == [False, False, False]
+    with pytest.raises(UsageError):
+        suppress_small_cells(t, "count")
