@@ -54,6 +54,9 @@ def test_ethics_review_command(cli, tmp_path):
     assert cli.json("ethics-review", jpath)["verdict"] == "none"
     missing = cli.json("ethics-review", tmp_path / "nope.yaml", expect=2)
     assert "does not exist" in missing["message"]
+    sample = tmp_path / "sample.yaml"
+    sample.write_text(cli("ethics-review", "--example").stdout)
+    assert cli.json("ethics-review", sample)["verdict"] == "none"
 
 
 def test_pseudonymised_export_leaves_no_raw_username(cli, db, tmp_path, fixtures, monkeypatch):

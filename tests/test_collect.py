@@ -175,12 +175,29 @@ def test_comments_and_users(db):
                 "SELECT id FROM videos ORDER BY comment_count DESC LIMIT 3"
             ).fetchall()
         ]
-        s = col.run(col.start("collect comments", {"video_ids": top}, comment_tasks(top)))
+        s = col.run(
+            col.start("collect comments", {"video_ids": top, "replies": True}, comment_tasks(top))
+        )
         assert s.status == "done"
         n, parents = store.con.execute(
             "SELECT count(*), count(DISTINCT video_id) FROM comments"
         ).fetchall()[0]
         assert parents == 3 and n == s.records
+        top_level, expected, replies = store.con.execute(
+            "SELECT count(*) FILTER (parent_comment_id = video_id), "
+            "sum(reply_count) FILTER (parent_comment_id = video_id), "
+            "count(*) FILTER (parent_comment_id <> video_id) FROM comments"
+        ).fetchall()[0]
+        assert replies == expected > 0 and top_level + replies == n
+        reply_tasks = store.con.execute(
+            "SELECT count(*) FROM checkpoints WHERE task_key LIKE 'replies:%' AND done"
+        ).fetchall()[0][0]
+        assert (
+            reply_tasks
+            == store.con.execute(
+                "SELECT count(*) FROM comments WHERE parent_comment_id = video_id AND reply_count > 0"
+            ).fetchall()[0][0]
+        )
         names = [
             r[0]
             for r in store.con.execute(

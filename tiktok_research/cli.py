@@ -343,7 +343,7 @@ def _run_collection(
             from datetime import UTC, datetime
 
             used, _ = store.quota_used(datetime.now(UTC).date())
-            bound = max_requests(tasks, max_records)
+            bound = None if params.get("replies") else max_requests(tasks, max_records)
             plan = {
                 "command": command,
                 "tasks": len(tasks),
@@ -505,6 +505,9 @@ def collect_comments(
             "--limit", min=1, help="With --from-videos: the most-commented N videos only."
         ),
     ] = None,
+    replies: Annotated[
+        bool, typer.Option("--replies", help="Also the replies of every collected comment.")
+    ] = False,
     api_base: ApiBaseOpt = None,
     wait: WaitOpt = False,
     dry_run: DryOpt = False,
@@ -513,7 +516,7 @@ def collect_comments(
     daily_quota: QuotaOpt = 1000,
     as_json: JsonOption = False,
 ) -> None:
-    """Collect comments (the top 1,000 per video, as the API allows)."""
+    """Collect comments (the top 1,000 per video) and, with --replies, their replies."""
     from .collect import comment_tasks
     from .store import Store
 
@@ -532,7 +535,7 @@ def collect_comments(
             ]
         if not ids:
             raise UsageError(f"no stored video has at least {min_comments} comments")
-    params = {"video_ids": ids}
+    params = {"video_ids": ids, "replies": replies}
     _run_collection(
         db,
         "collect comments",
@@ -859,12 +862,28 @@ def datasets_search(
 
 @app.command("ethics-review")
 def ethics_review_cmd(
-    plan: Annotated[Path, typer.Argument(help="Study plan (YAML or JSON).")],
+    plan: Annotated[Path | None, typer.Argument(help="Study plan (YAML or JSON).")] = None,
+    example: Annotated[
+        bool,
+        typer.Option(
+            "--example",
+            help="Print an example plan with every field the checks read, to start from.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Check a study plan against ethics and data-protection criteria; findings with fixes."""
+    from . import guidance
     from .tools import ethics_review
 
+    if example:
+        import yaml
+
+        sample = guidance.load().example_plan
+        emit(sample, as_json, yaml.safe_dump(sample, sort_keys=False, allow_unicode=True))
+        return
+    if plan is None:
+        raise fail(UsageError("give a plan file (or --example to see one)"), as_json)
     try:
         data = ethics_review.read_plan(plan)
     except TikTokResearchError as exc:

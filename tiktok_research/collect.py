@@ -226,6 +226,7 @@ class Collector:
         self.run_id: int | None = None
         self.current: str | None = None
         self.summary: RunSummary | None = None
+        self.params: dict[str, Any] = {}
         self.pending = 0  # pages saved but not merged into the record tables yet
         self.journal = Journal(store)
         self.spent = 0  # requests this process spent since the ledger was read
@@ -277,11 +278,7 @@ class Collector:
         )
 
     def latest_unfinished(self) -> int | None:
-        rows = self.store.con.execute(
-            "SELECT run_id FROM runs WHERE kind = 'collect' AND status <> 'done' "
-            "ORDER BY run_id DESC LIMIT 1"
-        ).fetchall()
-        return int(rows[0][0]) if rows else None
+        return latest_unfinished(self.store)
 
     def _load(self, run_id: int) -> tuple[dict[str, Any], list[Task]]:
         run = self.store.run(run_id)
@@ -318,6 +315,7 @@ class Collector:
         self.run_id = run_id
         merged = merge_pages(self.store, self.journal)  # pages a crashed run left behind
         run, tasks = self._load(run_id)
+        self.params = run["params"]
         max_records = max_records or run["params"].get("max_videos")
         s = RunSummary(
             run_id, run["command"], "running", db=str(self.store.path), tasks_total=len(tasks)
@@ -375,6 +373,8 @@ class Collector:
         queue = list(tasks)
         while queue:
             task = queue.pop(0)
+            if not queue:
+                queue = self._followups(tasks, s)
             if task.done:
                 continue
             self.current = task.key
@@ -416,6 +416,36 @@ class Collector:
                 self.pending += 1
                 if self.pending >= self.merge_every or (task.done and self.pending >= 20):
                     self._merge(s)
+
+    def _followups(self, tasks: list[Task], s: RunSummary) -> list[Task]:
+        """Tasks that only the collected data can name: replies of the comments, if asked."""
+        if not self.params.get("replies"):
+            return []
+        self._merge(s)  # the comments must be in their table
+        have = {t.key for t in tasks}
+        videos = [t.body["video_id"] for t in tasks if t.kind == "comments"]
+        rows = self.store.con.execute(
+            "SELECT id FROM comments WHERE video_id IN (SELECT unnest(?)) AND reply_count > 0 "
+            "AND parent_comment_id = video_id ORDER BY video_id, id",
+            [videos],
+        ).fetchall()
+        new = [
+            Task(
+                f"replies:{cid}",
+                "replies",
+                "video/comment/list/",
+                {"comment_id": cid},
+                list(api_spec.COMMENT_FIELDS),
+            )
+            for (cid,) in rows
+            if f"replies:{cid}" not in have
+        ]
+        if new:
+            with self.store.transaction():
+                self._save_tasks(self.run_id or 0, new)
+            tasks.extend(new)
+            s.tasks_total = len(tasks)
+        return new
 
     def _merge(self, s: RunSummary) -> None:
         m = merge_pages(self.store, self.journal)

@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 MAX_REJECTS_SHOWN = 1_000
+#: chunks between checkpoints: large appends stay in memory until DuckDB checkpoints them,
+#: so checkpointing every few chunks keeps memory flat however large the file
+CHECKPOINT_EVERY = 4
 
 
 @dataclass
@@ -268,15 +271,19 @@ def import_file(
     staging = Staging()
     plan, chunks = _chunks(store, path, fmt, mapping, staging)
     job = StagedRows(store, plan, report, run_id, fmt)
-    for _ in chunks:
+    for i, _ in enumerate(chunks, 1):
         job.chunk(write=not strict)
+        if not strict and i % CHECKPOINT_EVERY == 0:
+            store.checkpoint()
     if strict and not report.rejected:
         # checked clean: read it again, this time storing
         checked = report.model_copy(deep=True)
         report.rows_read, report.kinds = 0, {}
         plan, chunks = _chunks(store, path, fmt, mapping, Staging())
-        for _ in chunks:
+        for i, _ in enumerate(chunks, 1):
             job.chunk(write=True)
+            if i % CHECKPOINT_EVERY == 0:
+                store.checkpoint()
         report.rejects, report.rejects_not_shown = checked.rejects, checked.rejects_not_shown
     job.finish()
     if staging.nul_bytes:

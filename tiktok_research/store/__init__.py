@@ -100,6 +100,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def checkpoint(self) -> None:
+        """Write committed data into the database file, freeing the memory it held."""
+        self.con.execute("CHECKPOINT")
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One all-or-nothing unit of work: a crash inside leaves none of it."""
