@@ -385,13 +385,6 @@ def canonical_field(name: str) -> str:
     return FIELD_SPELLINGS.get(name, name)
 
 
-def video_length_of(seconds: float) -> str:
-    for name, (lo, hi) in VIDEO_LENGTHS.items():
-        if lo <= seconds < hi:
-            return name
-    return "EXTRA_LONG"
-
-
 class QueryProblem(ValueError):
     """A query the Research API would refuse; the message names the problem."""
 

@@ -17,6 +17,7 @@ import typer
 
 from .errors import TikTokResearchError, UsageError
 from .store import DEFAULT_DB
+from .tools import dataset_finder, study_design
 
 app = typer.Typer(
     name="tiktok-research",
@@ -734,11 +735,6 @@ def demo_cmd(
     emit(summary, as_json, render(summary))
 
 
-def _help(model: type, field: str) -> str:
-    """A tool's field description: the one place an option's meaning is written."""
-    return model.model_fields[field].description or ""
-
-
 def _tool(module, data: dict, as_json: bool, **run_kw) -> None:
     from pydantic import ValidationError
 
@@ -755,51 +751,43 @@ def _tool(module, data: dict, as_json: bool, **run_kw) -> None:
     emit(out.model_dump(mode="json"), as_json, out.text)
 
 
+def _described(fields: dict) -> dict[str, str]:
+    """Option help from a tool's model: its description, and its choices if it has some."""
+    import typing
+
+    out = {}
+    for name, f in fields.items():
+        choices = typing.get_args(f.annotation)
+        if typing.get_origin(f.annotation) is list:
+            choices = typing.get_args(choices[0]) if choices else ()
+        text = f.description or ""
+        if choices and all(isinstance(c, str) for c in choices):
+            text += f" Choices: {', '.join(choices)}."
+        out[name] = text
+    return out
+
+
+# The tools' pydantic models are the one place an option's meaning is written.
+_SD = _described(study_design.Input.model_fields)
+_DF = _described(dataset_finder.Input.model_fields)
+
+
 @app.command("design")
 def design_cmd(
-    question: Annotated[str, typer.Argument(help="The research question.")],
-    research_type: Annotated[
-        str,
-        typer.Option(
-            "--type",
-            help="Research type: trend, content, "
-            "network, longitudinal, comparative, "
-            "coordinated_behaviour, political_communication, "
-            "health_communication.",
-        ),
-    ],
-    country: Annotated[
-        str | None,
-        typer.Option(
-            "--country", help="ISO country of your institution (decides EU DSA eligibility)."
-        ),
-    ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Region studied (ISO).")] = None,
-    institution: Annotated[
-        str, typer.Option("--institution", help="university, nonprofit, company or independent.")
-    ] = "university",
-    approval: Annotated[
-        str, typer.Option("--approval", help="Research API approval: none, applied or approved.")
-    ] = "none",
-    budget: Annotated[str, typer.Option("--budget", help="none, low, medium or high.")] = "low",
-    weeks: Annotated[int | None, typer.Option("--weeks", help="Weeks until you need data.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="First day studied.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last day studied.")] = None,
-    need: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--need",
-            help="Data the study cannot do "
-            "without (repeatable): video_files, "
-            "recommendation_data, exposure_data, "
-            "comments, transcripts, follower_networks.",
-        ),
-    ] = None,
+    question: Annotated[str, typer.Argument(help=_SD["research_question"])],
+    research_type: Annotated[str, typer.Option("--type", help=_SD["research_type"])],
+    country: Annotated[str | None, typer.Option(help=_SD["country"])] = None,
+    region: Annotated[str | None, typer.Option(help=_SD["region"])] = None,
+    institution: Annotated[str, typer.Option(help=_SD["institution"])] = "university",
+    approval: Annotated[str, typer.Option(help=_SD["approval_status"])] = "none",
+    budget: Annotated[str, typer.Option(help=_SD["budget"])] = "low",
+    weeks: Annotated[int | None, typer.Option(help=_SD["weeks_available"])] = None,
+    since: Annotated[str | None, typer.Option(help=_SD["period_start"])] = None,
+    until: Annotated[str | None, typer.Option(help=_SD["period_end"])] = None,
+    need: Annotated[list[str] | None, typer.Option(help=f"{_SD['needs']} (repeatable)")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Rank the ways to get TikTok data for a research question, with reasons and sources."""
-    from .tools import study_design
-
     _tool(
         study_design,
         {
@@ -825,25 +813,21 @@ app.add_typer(datasets_app, name="datasets")
 
 @datasets_app.command("search")
 def datasets_search(
-    topic: Annotated[str, typer.Argument(help="What the study is about.")],
+    topic: Annotated[str, typer.Argument(help=_DF["topic"])],
     keyword: Annotated[
-        list[str] | None, typer.Option("--keyword", help="More words (repeatable).")
+        list[str] | None, typer.Option(help=f"{_DF['keywords']} (repeatable)")
     ] = None,
-    since: Annotated[str | None, typer.Option("--since", help="First day needed.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last day needed.")] = None,
+    since: Annotated[str | None, typer.Option(help=_DF["period_start"])] = None,
+    until: Annotated[str | None, typer.Option(help=_DF["period_end"])] = None,
     field: Annotated[
-        list[str] | None, typer.Option("--field", help="Data a dataset must hold (repeatable).")
+        list[str] | None, typer.Option(help=f"{_DF['fields_needed']} (repeatable)")
     ] = None,
-    access: Annotated[str, typer.Option("--access", help="any, open_or_ids or open.")] = "any",
-    live: Annotated[
-        bool, typer.Option("--live", help="Also search Zenodo, Harvard Dataverse and OSF online.")
-    ] = False,
-    limit: Annotated[int, typer.Option("--limit", help="Most matches shown.")] = 5,
+    access: Annotated[str, typer.Option(help=_DF["access"])] = "any",
+    live: Annotated[bool, typer.Option(help=_DF["live"])] = False,
+    limit: Annotated[int, typer.Option(help="Most matches shown.")] = 5,
     as_json: JsonOption = False,
 ) -> None:
     """Find citable TikTok datasets that fit a topic, period and data needs."""
-    from .tools import dataset_finder
-
     _tool(
         dataset_finder,
         {

@@ -226,7 +226,3 @@ def sql_type(annotation: Any) -> str:
 def sql_columns(model: type[BaseModel]) -> dict[str, str]:
     """Field name -> DuckDB type, in declaration order."""
     return {name: sql_type(f.rebuild_annotation()) for name, f in model.model_fields.items()}
-
-
-def field_names(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)

@@ -32,12 +32,6 @@ class MergeResult:
     updated: int = 0
     snapshots: int = 0
 
-    def __iadd__(self, other: MergeResult) -> MergeResult:
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.snapshots += other.snapshots
-        return self
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
