@@ -57,6 +57,17 @@ def test_design_output_carries_what_a_researcher_needs():
     assert any("10 days" in x for x in out.limitations)
     assert any("null model" in x for x in out.limitations)
     assert out.analyses and out.sources
+    # how to get there and what goes wrong on the way come from the route's data, and are shown
+    assert any("TikTok for Developers" in s for s in top.steps)
+    assert top.pitfalls == guidance.load().routes["research_api"].pitfalls
+    text = guidance.render(
+        "study_design.j2",
+        design=out,
+        request=study_design.Input(
+            research_question="Why q?", research_type="coordinated_behaviour"
+        ),
+    )
+    assert "Steps: " in text and top.pitfalls[0] in text
 
 
 def test_unknown_research_type_is_refused():

@@ -116,6 +116,8 @@ class RankedRoute(BaseModel):
     data_you_get: list[str]
     data_you_do_not_get: list[str]
     limits: list[str]
+    steps: list[str] = Field(description="How to get access by this route, in order.")
+    pitfalls: list[str] = Field(description="What goes wrong for researchers on this route.")
     ratings: dict[str, str]
     sources: list[str]
 
@@ -186,6 +188,8 @@ def run(inp: Input) -> Output:
             data_you_get=route.data_you_get,
             data_you_do_not_get=route.data_you_do_not_get,
             limits=route.limits,
+            steps=route.steps,
+            pitfalls=route.pitfalls,
             ratings=dict(route.ratings),
             sources=[s.cite() for s in route.sources],
         )
