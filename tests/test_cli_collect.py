@@ -252,3 +252,4 @@ def test_usage_errors(cli, tmp_path):
     assert "--video-id" in out["message"]
     out = cli.json("collect", "resume", "--db", db, expect=2)
     assert "no unfinished collection" in out["message"]
+

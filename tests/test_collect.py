@@ -238,7 +238,7 @@ def test_a_torn_journal_line_is_dropped_and_nothing_else(db):
         col = collector(app, store, merge_every=10**6)
         col.merge_every = 10**6
         real = col._merge
-        col._merge = lambda s: None  # leave every page in the journal, as a crash would
+        col._merge = lambda s=None: None  # leave every page in the journal, as a crash would
         run_videos(col, until=date(2024, 1, 30))
         col._merge = real
         col.journal.close()

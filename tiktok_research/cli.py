@@ -335,8 +335,7 @@ def _run_collection(
     daily_quota: int,
     max_records: int | None = None,
 ) -> None:
-    from .collect import Collector, max_requests
-    from .progress import CollectProgress
+    from .collect import max_requests
     from .store import Store
 
     with Store(db) as store:
@@ -366,15 +365,48 @@ def _run_collection(
             )
             emit(plan, as_json, text)
             return
-        with _client(api_base, max_retries, retry_base) as client:
-            collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
-            run_id = collector.start(command, params, tasks)
-            with CollectProgress(
-                enabled=None if not as_json else False, quota_left=collector.quota_left
-            ) as progress:
-                collector.progress = progress
-                summary = collector.run(run_id, max_records)
-    data = summary.__dict__
+        summary = _drive(
+            store,
+            lambda collector: collector.start(command, params, tasks),
+            api_base=api_base,
+            wait=wait,
+            as_json=as_json,
+            max_retries=max_retries,
+            retry_base=retry_base,
+            daily_quota=daily_quota,
+            max_records=max_records,
+        )
+    _report(summary, as_json)
+
+
+def _drive(
+    store,
+    start,
+    *,
+    api_base: str | None,
+    wait: bool,
+    as_json: bool,
+    max_retries: int,
+    retry_base: float,
+    daily_quota: int,
+    max_records: int | None = None,
+):
+    """Run a collection with a progress bar; ``start(collector)`` names the run."""
+    from .collect import Collector
+    from .progress import CollectProgress
+
+    with _client(api_base, max_retries, retry_base) as client:
+        collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
+        run_id = start(collector)
+        with CollectProgress(
+            enabled=None if not as_json else False, quota_left=collector.quota_left
+        ) as progress:
+            collector.progress = progress
+            return collector.run(run_id, max_records)
+
+
+def _report(summary, as_json: bool) -> None:
+    """A run's summary; exit 1 when it did not finish."""
     text = (
         f"run {summary.run_id} {summary.status}: {summary.pages:,} pages, "
         f"{summary.records:,} records ({summary.inserted:,} new, {summary.updated:,} updated),"
@@ -382,7 +414,7 @@ def _run_collection(
         f"{summary.quota_left}; database {summary.db}"
         + (f"\n{summary.message}" if summary.message else "")
     )
-    emit(data, as_json, text)
+    emit(summary.__dict__, as_json, text)
     if summary.status != "done":
         raise typer.Exit(1)
 
@@ -616,29 +648,24 @@ def collect_resume(
     as_json: JsonOption = False,
 ) -> None:
     """Continue an interrupted collection from its last saved page."""
-    from .collect import Collector, latest_unfinished
-    from .progress import CollectProgress
+    from .collect import latest_unfinished
     from .store import Store
 
     with Store(db) as store:
         run_id = run or latest_unfinished(store)
         if run_id is None:
             raise UsageError(f"no unfinished collection in {db}")
-        client = _client(api_base, max_retries, retry_base)
-        collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
-        with CollectProgress(
-            enabled=None if not as_json else False, quota_left=collector.quota_left
-        ) as progress:
-            collector.progress = progress
-            summary = collector.run(run_id)
-    emit(
-        summary.__dict__,
-        as_json,
-        f"run {summary.run_id} {summary.status}: "
-        f"{summary.records:,} records in {summary.pages:,} pages; {summary.message}",
-    )
-    if summary.status != "done":
-        raise typer.Exit(1)
+        summary = _drive(
+            store,
+            lambda collector: run_id,
+            api_base=api_base,
+            wait=wait,
+            as_json=as_json,
+            max_retries=max_retries,
+            retry_base=retry_base,
+            daily_quota=daily_quota,
+        )
+    _report(summary, as_json)
 
 
 @app.command("refresh")

@@ -2,7 +2,7 @@
 
 A run is a list of tasks (a date window of a video query, a video's comments,
 a user's followers, ...), saved in ``checkpoints`` when the run starts. Each
-fetched page is written with its checkpoint in one statement (see
+fetched page is appended with its checkpoint as one journal line (see
 ``store.journal``), so killing the process at any moment loses at most the
 request in flight; running the same command again, or ``collect resume``,
 continues from the last saved page. Pages are merged into the record tables
@@ -245,14 +245,10 @@ class Collector:
         """Today's requests left, from the ledger (read once) and what this process spent."""
         today = datetime.now(UTC).date()
         if self._ledger_day != today:
-            self._merge_quietly()
+            self._merge()
             self._ledger_used, _ = self.store.quota_used(today, "research")
             self._ledger_day, self.spent = today, 0
         return max(0, self.daily_quota - self._ledger_used - self.spent)
-
-    def _merge_quietly(self) -> None:
-        merge_pages(self.store, self.journal)
-        self.pending = 0
 
     # -- starting and finding runs ---------------------------------------------------------
     def start(self, command: str, params: dict[str, Any], tasks: list[Task]) -> int:
@@ -276,9 +272,6 @@ class Collector:
             "VALUES (?, ?, ?, 0, 0, false, ?)",
             [[run_id, t.key, json.dumps(t.to_json()), utcnow()] for t in tasks],
         )
-
-    def latest_unfinished(self) -> int | None:
-        return latest_unfinished(self.store)
 
     def _load(self, run_id: int) -> tuple[dict[str, Any], list[Task]]:
         run = self.store.run(run_id)
@@ -389,24 +382,11 @@ class Collector:
                     queue[:0] = new
                     break
                 except ApiError as exc:
-                    if (
-                        task.kind
-                        in (
-                            "user_info",
-                            "followers",
-                            "following",
-                            "liked",
-                            "pinned",
-                            "reposted",
-                            "comments",
-                            "replies",
-                        )
-                        and exc.code == "invalid_params"
-                    ):
-                        # a user that is private or gone, a video without comments: skip it
-                        self._skip(task, exc)
-                        break
-                    raise
+                    if task.kind == "videos" or exc.code != "invalid_params":
+                        raise
+                    # a user that is private or gone, a video without comments: skip it
+                    self._mark_done(task, {"skipped": str(exc)})
+                    break
                 s.requests += 1
                 s.pages += 1
                 s.records += page.attempt.records
@@ -447,10 +427,12 @@ class Collector:
             s.tasks_total = len(tasks)
         return new
 
-    def _merge(self, s: RunSummary) -> None:
+    def _merge(self, s: RunSummary | None = None) -> None:
+        """Move the journal's pages into the record tables (counted in ``s``, if given)."""
         m = merge_pages(self.store, self.journal)
-        s.inserted += m.inserted
-        s.updated += m.updated
+        if s is not None:
+            s.inserted += m.inserted
+            s.updated += m.updated
         self.pending = 0
 
     def _fetch(self, task: Task) -> Page:
@@ -480,14 +462,14 @@ class Collector:
         )
         return page
 
-    def _skip(self, task: Task, exc: ApiError) -> None:
+    def _mark_done(self, task: Task, why: dict[str, Any]) -> None:
+        """Close a task without finishing it, saying why in its checkpoint (one statement)."""
         task.done = True
-        with self.store.transaction():
-            self.store.con.execute(
-                "UPDATE checkpoints SET done = true, task = json_merge_patch(task, ?) "
-                "WHERE run_id = ? AND task_key = ?",
-                [json.dumps({"skipped": str(exc)}), self.run_id, task.key],
-            )
+        self.store.con.execute(
+            "UPDATE checkpoints SET done = true, task = json_merge_patch(task, ?) "
+            "WHERE run_id = ? AND task_key = ?",
+            [json.dumps(why), self.run_id, task.key],
+        )
 
     def _split(self, task: Task, tasks: list[Task]) -> list[Task]:
         """A search id that keeps failing: replace the window by its halves."""
@@ -505,13 +487,8 @@ class Collector:
         for a, b in halves:
             body = {**task.body, "start_date": yyyymmdd(a), "end_date": yyyymmdd(b)}
             new.append(Task(f"{task.key}>{a}:{b}", "videos", task.endpoint, body, task.fields))
-        task.done = True
         with self.store.transaction():
             self._save_tasks(self.run_id or 0, new)
-            self.store.con.execute(
-                "UPDATE checkpoints SET done = true, task = json_merge_patch(task, ?) "
-                "WHERE run_id = ? AND task_key = ?",
-                [json.dumps({"split_into": [t.key for t in new]}), self.run_id, task.key],
-            )
+            self._mark_done(task, {"split_into": [t.key for t in new]})
         tasks.extend(new)
         return new
