@@ -253,3 +253,32 @@ def test_usage_errors(cli, tmp_path):
     out = cli.json("collect", "resume", "--db", db, expect=2)
     assert "no unfinished collection" in out["message"]
 
+
+def test_collect_resume_finishes_a_run_the_quota_stopped(tmp_path):
+    videos = ("--region", "US", "--since", "2024-01-01", "--until", "2024-02-29")
+    with emulator_server("--videos", "6000", "--seed", "4", "--client-secret", SECRET) as (
+        base,
+        _,
+    ):
+        env = cli_env(base, tmp_path)
+        db = tmp_path / "r.duckdb"
+        res = run_cli(env, "collect", "videos", "--db", db, *videos, "--daily-quota", "3", "--json")
+        assert res.returncode == 1, res.stderr
+        stopped = json.loads(res.stdout)
+        assert stopped["status"] == "stopped" and stopped["pages"] == 3
+        assert "resets at" in stopped["message"]
+        res = run_cli(env, "collect", "resume", "--db", db, "--json")
+        assert res.returncode == 0, res.stderr
+        done = json.loads(res.stdout)
+        assert done["run_id"] == stopped["run_id"] and done["status"] == "done"
+        assert done["tasks_done"] == done["tasks_total"]
+    with Store(db, read_only=True) as store:
+        got = sorted(r[0] for r in store.con.execute("SELECT id FROM videos").fetchall())
+        spent = store.con.execute(
+            "SELECT count(*) FROM api_requests WHERE endpoint = 'video/query/'"
+        ).fetchall()[0][0]
+    ref = reference_ids(
+        app_with(videos=6000, seed=4), Q.region("US"), date(2024, 1, 1), date(2024, 2, 29)
+    )
+    assert got == sorted(ref)
+    assert spent == done["pages"]  # the stop wasted no request: resume paged on from page 4

@@ -136,6 +136,22 @@ def test_quota_stops_cleanly_and_the_same_command_resumes(db):
         assert served == pages  # nothing fetched twice
 
 
+def test_the_labs_daily_quota_is_never_overspent_even_through_retries(db):
+    """``daily_quota`` bounds what the API counts today, failed attempts included."""
+    app = app_with(videos=6000, fault_rate=0.4)
+    emu = app.state.emulator
+    with Store(db) as store:
+        for quota in (7, 15):  # a second run on the same database shares the ledger
+            s = run_videos(collector(app, store, daily_quota=quota))
+            assert s.status == "stopped" and s.quota_left == 0 and "resets at" in s.message
+            counted = store.quota_used(datetime.now(UTC).date())[0]
+            assert counted == quota
+        (day,) = emu.stats()["quota"].values()
+        assert day["research"]["requests"] == 15  # the API counted nothing beyond the lab's quota
+        assert emu.stats()["requests"]["video/query/"].get("500")  # retries were spent too
+        assert len(stored_ids(store)) == s.records > 0
+
+
 def test_wait_sleeps_until_the_reset(db):
     app = app_with(videos=4000, quota_requests=6)
     emu = app.state.emulator

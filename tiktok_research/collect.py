@@ -233,6 +233,7 @@ class Collector:
         self._ledger_day: date | None = None
         self._ledger_used = 0
         client.on_attempt = self._on_attempt
+        client.before_attempt = self._within_quota
 
     # -- attempts that did not produce a page go straight into the ledger ------------------
     def _on_attempt(self, a: Attempt) -> None:
@@ -240,6 +241,16 @@ class Collector:
             self.spent += 1
         if a.status != 200:
             self.journal.append(self.run_id, self.current, a)
+
+    def _within_quota(self, endpoint: str) -> None:
+        """Refuse a request the lab's daily quota (``daily_quota``, per the ledger) has no room
+        for, before it is sent, retries included."""
+        if api_spec.ENDPOINT_BUCKETS.get(endpoint) == "research" and self.quota_left() <= 0:
+            raise QuotaExceeded(
+                "daily_quota_limit_exceeded",
+                f"the quota ledger shows today's {self.daily_quota:,} requests spent",
+                resets_at=next_reset(),
+            )
 
     def quota_left(self) -> int:
         """Today's requests left, from the ledger (read once) and what this process spent."""
@@ -357,12 +368,6 @@ class Collector:
         self.journal.close()
 
     def _run_tasks(self, tasks: list[Task], s: RunSummary, max_records: int | None) -> None:
-        if self.quota_left() <= 0:
-            raise QuotaExceeded(
-                "rate_limit_exceeded",
-                "the quota ledger shows today's requests spent",
-                resets_at=next_reset(),
-            )
         queue = list(tasks)
         while queue:
             task = queue.pop(0)

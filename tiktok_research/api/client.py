@@ -7,7 +7,8 @@ worth retrying (500/502/503/504, HTML error pages, dropped connections,
 backoff and full jitter, renews tokens before they expire and after a 401,
 and stops at once on the daily quota (``QuotaExceeded``, with the reset time)
 and on permanent errors (``ApiError``). Every attempt can be reported to
-``on_attempt`` so a caller can keep a quota ledger.
+``on_attempt`` so a caller can keep a quota ledger, and vetted beforehand by
+``before_attempt`` (which raises to spend nothing, e.g. on the lab's own quota).
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class ResearchClient:
         retry: RetryPolicy | None = None,
         token_cache: Path | None | bool = True,
         on_attempt: Callable[[Attempt], None] | None = None,
+        before_attempt: Callable[[str], None] | None = None,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.time,
     ):
@@ -139,6 +141,7 @@ class ResearchClient:
         self.credentials = credentials or Credentials.from_env()
         self.retry = retry or RetryPolicy()
         self.on_attempt = on_attempt
+        self.before_attempt = before_attempt
         self.http = httpx.Client(
             transport=transport, timeout=timeout, headers={"User-Agent": "tiktok-research"}
         )
@@ -196,6 +199,8 @@ class ResearchClient:
         params = {"fields": fields} if fields else None
         failures = search_failures = auth_renewals = 0
         while True:
+            if self.before_attempt:
+                self.before_attempt(endpoint)
             attempt = Attempt(endpoint, body, fields, datetime.now(UTC), 0)
             try:
                 err = self._once(url, params, body, files, attempt)
