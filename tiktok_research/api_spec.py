@@ -31,6 +31,17 @@ VIDEO_FIELDS = (
     "video_label",
     "video_tag",
 )
+#: video fields whose values are lists or objects (the rest are scalars)
+STRUCTURED_VIDEO_FIELDS = (
+    "hashtag_names",
+    "effect_ids",
+    "hashtag_info_list",
+    "sticker_info_list",
+    "effect_info_list",
+    "video_mention_list",
+    "video_label",
+    "video_tag",
+)
 #: the documentation also spells it this way; clients must accept both
 FIELD_SPELLINGS = {"favourites_count": "favorites_count"}
 USER_VIDEO_FIELDS = tuple(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .. import api_spec
+
 V, J = "VARCHAR", "JSON"
 Spec = dict[str, "str | Spec"]
 
@@ -25,47 +27,14 @@ class Format:
 
 
 # --- Research API -----------------------------------------------------------------
-_VIDEO_KEYS = [
-    "id",
+_VIDEO_JSON = list(api_spec.STRUCTURED_VIDEO_FIELDS)
+#: scalar video keys, as the API names them, with the id and spelling variants it also uses
+_VIDEO_KEYS = [f for f in api_spec.VIDEO_FIELDS if f not in _VIDEO_JSON] + [
     "video_id",
-    "video_description",
-    "create_time",
-    "region_code",
-    "share_count",
-    "view_count",
-    "like_count",
-    "comment_count",
-    "music_id",
-    "username",
-    "playlist_id",
-    "voice_to_text",
-    "is_stem_verified",
-    "favorites_count",
-    "favourites_count",
-    "video_duration",
+    *api_spec.FIELD_SPELLINGS,
 ]
-_VIDEO_JSON = [
-    "hashtag_names",
-    "effect_ids",
-    "hashtag_info_list",
-    "sticker_info_list",
-    "effect_info_list",
-    "video_mention_list",
-    "video_label",
-    "video_tag",
-]
-_COMMENT_KEYS = ["text", "reply_count", "parent_comment_id"]
-_USER_KEYS = [
-    "display_name",
-    "bio_description",
-    "avatar_url",
-    "is_verified",
-    "follower_count",
-    "following_count",
-    "likes_count",
-    "video_count",
-    "bio_url",
-]
+_COMMENT_KEYS = [f for f in api_spec.COMMENT_FIELDS if f not in _VIDEO_KEYS]
+_USER_KEYS = list(api_spec.USER_FIELDS)
 
 RESEARCH_API = Format(
     name="research-api",
