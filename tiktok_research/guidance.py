@@ -327,17 +327,21 @@ def evaluate(cond: dict[str, Any], data: dict[str, Any]) -> bool:
 
 
 # --- loading -------------------------------------------------------------------------------
-def _read(name: str) -> dict[str, Any]:
-    path = guidance_dir() / name
+def read_mapping(path: Path, what: str, error: type[Exception] = GuidanceError) -> dict[str, Any]:
+    """A YAML (or JSON) file holding a mapping; ``error(...)`` names the file and the fault."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise GuidanceError(f"missing guidance file {path}") from None
+        raise error(f"{what} {path} does not exist") from None
     except yaml.YAMLError as exc:
-        raise GuidanceError(f"{path} is not valid YAML: {exc}") from None
+        raise error(f"{what} {path} is not valid YAML or JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise GuidanceError(f"{path} must hold a mapping")
+        raise error(f"{what} {path} must hold a mapping")
     return data
+
+
+def _read(name: str) -> dict[str, Any]:
+    return read_mapping(guidance_dir() / name, "guidance file")
 
 
 def _items(model: type[BaseModel], raw: list[Any], file: str) -> list[Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field
 
 from .. import guidance
@@ -70,16 +69,7 @@ class Output(BaseModel):
 
 def read_plan(path: str | Path) -> dict[str, Any]:
     """A plan from a YAML or JSON file (JSON is YAML)."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"plan file {p} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"plan file {p} is not valid YAML or JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"plan file {p} must hold a mapping of plan fields")
-    return data
+    return guidance.read_mapping(Path(path), "plan file", UsageError)
 
 
 class _Fill(dict):
