@@ -1,4 +1,4 @@
-"""A synchronous httpx client for an ASGI app, for tests (no server, no threads)."""
+"""Raw HTTP for tests: a synchronous httpx client for an ASGI app, and the token dance."""
 
 from __future__ import annotations
 
@@ -30,3 +30,15 @@ class ASGIClient:
     def close(self) -> None:
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
+
+
+def token(
+    c: Any, key: str = "emulator-client-key", secret: str = "emulator-client-secret"
+) -> dict[str, str]:
+    """Authorization headers from ``/v2/oauth/token/`` (any client with ``post``)."""
+    r = c.post(
+        "/v2/oauth/token/",
+        data={"client_key": key, "client_secret": secret, "grant_type": "client_credentials"},
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -95,23 +95,16 @@ def test_pseudonymised_export_leaves_no_raw_username(cli, db, tmp_path, fixtures
     )
     assert "secret key" in refused["message"] and not (tmp_path / "out" / "v.csv").exists()
     monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", KEY)
-    outputs = []
-    for table in ("videos", "users", "comments"):
-        for fmt in ("csv", "ndjson", "parquet"):
-            out = tmp_path / "out" / f"{table}.{fmt}"
-            cli(
-                "export",
-                "--db",
-                db,
-                "--table",
-                table,
-                "--format",
-                fmt,
-                "--out",
-                out,
-                "--pseudonymise",
-            )
-            outputs.append(out)
+
+    def export(table: str, fmt: str, out):
+        cli("export", "--db", db, "--table", table, "--format", fmt, "--out", out, "--pseudonymise")
+        return out
+
+    outputs = [
+        export(table, fmt, tmp_path / "out" / f"{table}.{fmt}")
+        for table in ("videos", "users", "comments")
+        for fmt in ("csv", "ndjson", "parquet")
+    ]
     for out in outputs:
         data = (
             out.read_bytes()
@@ -121,34 +114,10 @@ def test_pseudonymised_export_leaves_no_raw_username(cli, db, tmp_path, fixtures
         low = data.lower()
         for n in names | displays:
             assert n.lower().encode() not in low, (out, n)
-    again = tmp_path / "again.csv"
-    cli(
-        "export",
-        "--db",
-        db,
-        "--table",
-        "users",
-        "--format",
-        "csv",
-        "--out",
-        again,
-        "--pseudonymise",
-    )
+    again = export("users", "csv", tmp_path / "again.csv")
     assert again.read_text() == (tmp_path / "out" / "users.csv").read_text()  # stable
     monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", KEY + "-other")
-    other = tmp_path / "other.csv"
-    cli(
-        "export",
-        "--db",
-        db,
-        "--table",
-        "users",
-        "--format",
-        "csv",
-        "--out",
-        other,
-        "--pseudonymise",
-    )
+    other = export("users", "csv", tmp_path / "other.csv")
     assert other.read_text() != again.read_text()
 
 

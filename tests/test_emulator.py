@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 import pytest
-from asgi import ASGIClient
+from asgi import ASGIClient, token
 
 from tiktok_research.emulator import Corpus, CorpusConfig, EmulatorConfig, FaultMix, create_app
 
@@ -25,15 +25,6 @@ def make(**kw) -> ASGIClient:
     kw.setdefault("videos", 3000)
     kw.setdefault("clock_start", CLOCK)
     return ASGIClient(create_app(EmulatorConfig(**kw)))
-
-
-def token(c: ASGIClient, key="emulator-client-key", secret="emulator-client-secret") -> dict:
-    r = c.post(
-        "/v2/oauth/token/",
-        data={"client_key": key, "client_secret": secret, "grant_type": "client_credentials"},
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def q(*conds, kind="and", start="20240101", end="20240130", **extra) -> dict:

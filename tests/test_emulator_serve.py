@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from asgi import token
 from servers import emulator_server
 
 
 def test_serve_prints_credentials_and_answers_raw_http():
-    with emulator_server("--videos", "2000", "--seed", "9", "--client-secret", "s3cret") as (
-        base,
-        proc,
+    with (
+        emulator_server("--videos", "2000", "--seed", "9", "--client-secret", "s3cret") as (
+            base,
+            proc,
+        ),
+        httpx.Client(base_url=base) as c,
     ):
-        tok = httpx.post(
-            base + "/v2/oauth/token/",
-            data={
-                "client_key": "emulator-client-key",
-                "client_secret": "s3cret",
-                "grant_type": "client_credentials",
-            },
-        ).json()["access_token"]
-        r = httpx.post(
-            base + "/v2/research/video/query/?fields=id,region_code",
-            headers={"Authorization": f"Bearer {tok}"},
+        r = c.post(
+            "/v2/research/video/query/?fields=id,region_code",
+            headers=token(c, secret="s3cret"),
             json={
                 "query": {
                     "and": [
@@ -36,26 +32,22 @@ def test_serve_prints_credentials_and_answers_raw_http():
         )
         assert r.status_code == 200
         assert {v["region_code"] for v in r.json()["data"]["videos"]} == {"US"}
-        assert httpx.get(base + "/_emulator/stats").json()["requests"]["video/query/"] == {"200": 1}
+        assert c.get("/_emulator/stats").json()["requests"]["video/query/"] == {"200": 1}
     assert proc.returncode is not None  # stopped
 
 
 def test_serve_banner_and_dropped_connections():
-    with emulator_server("--videos", "1000", "--fault-rate", "1.0") as (base, proc):
-        tok = httpx.post(
-            base + "/v2/oauth/token/",
-            data={
-                "client_key": "emulator-client-key",
-                "client_secret": "emulator-client-secret",
-                "grant_type": "client_credentials",
-            },
-        ).json()["access_token"]
+    with (
+        emulator_server("--videos", "1000", "--fault-rate", "1.0") as (base, proc),
+        httpx.Client(base_url=base) as c,
+    ):
+        auth = token(c)
         outcomes = set()
         for _ in range(40):
             try:
-                r = httpx.post(
-                    base + "/v2/research/user/info/?fields=display_name",
-                    headers={"Authorization": f"Bearer {tok}"},
+                r = c.post(
+                    "/v2/research/user/info/?fields=display_name",
+                    headers=auth,
                     json={"username": "nobody"},
                 )
                 outcomes.add(r.status_code)
