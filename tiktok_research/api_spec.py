@@ -122,6 +122,19 @@ ENDPOINT_BUCKETS = {
     "validation_task/download/": "research",
 }
 
+#: where each endpoint's records sit in ``data`` (documented spellings, in order); for user
+#: info ``data`` itself is the record
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "video/query/": ("videos",),
+    "video/comment/list/": ("comments",),
+    "user/info/": (),
+    "user/liked_videos/": ("user_liked_videos",),
+    "user/pinned_videos/": ("pinned_videos_list", "user_pinned_videos"),
+    "user/reposted_videos/": ("reposted_videos", "user_reposted_videos"),
+    "user/followers/": ("user_followers",),
+    "user/following/": ("user_following",),
+}
+
 ERROR_STATUS = {
     "ok": 200,
     "invalid_params": 400,

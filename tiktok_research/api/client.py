@@ -486,16 +486,5 @@ class ResearchClient:
 
 def pinned_list(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Pinned videos under either documented key."""
-    return data.get("pinned_videos_list") or data.get("user_pinned_videos") or []
-
-
-#: where each endpoint's records sit in ``data`` (documented spellings in order)
-RECORD_KEYS = {
-    "video/query/": ("videos",),
-    "video/comment/list/": ("comments",),
-    "user/liked_videos/": ("user_liked_videos",),
-    "user/pinned_videos/": ("pinned_videos_list", "user_pinned_videos"),
-    "user/reposted_videos/": ("reposted_videos", "user_reposted_videos"),
-    "user/followers/": ("user_followers",),
-    "user/following/": ("user_following",),
-}
+    keys = api_spec.RECORD_KEYS["user/pinned_videos/"]
+    return next((data[k] for k in keys if data.get(k)), [])

@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from .. import api_spec
 from ..api.client import Attempt
 from ..importers import FileReport, Plan, StagedRows
 from ..importers.formats import RESEARCH_API, spec_to_duckdb
@@ -34,17 +35,19 @@ from . import Store
 
 OFFSET_KEY = "journal_offset"
 
-#: endpoint -> (group, where the records sit under ``data``)
-RECORD_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "video/query/": ("videos", ("videos",)),
-    "user/liked_videos/": ("liked", ("user_liked_videos",)),
-    "user/pinned_videos/": ("pinned", ("pinned_videos_list", "user_pinned_videos")),
-    "user/reposted_videos/": ("reposted", ("reposted_videos", "user_reposted_videos")),
-    "video/comment/list/": ("comments", ("comments",)),
-    "user/followers/": ("followers", ("user_followers",)),
-    "user/following/": ("following", ("user_following",)),
-    "user/info/": ("user_info", ()),  # ``data`` itself is the record
+#: endpoint -> what its records are
+GROUPS = {
+    "video/query/": "videos",
+    "user/liked_videos/": "liked",
+    "user/pinned_videos/": "pinned",
+    "user/reposted_videos/": "reposted",
+    "video/comment/list/": "comments",
+    "user/followers/": "followers",
+    "user/following/": "following",
+    "user/info/": "user_info",
 }
+#: endpoint -> (group, where the records sit under ``data``; none: ``data`` is the record)
+RECORD_LISTS = {ep: (g, api_spec.RECORD_KEYS[ep]) for ep, g in GROUPS.items()}
 OBS = {"_observed_at": "_obs"}
 
 
