@@ -395,13 +395,21 @@ def test_refresh_deletes_what_is_gone_and_audits_it(db):
             ]
             == 0
         )
+        compliance = ("validation_task/create/", "validation_task_status/get/")
+        compliance += ("validation_task/download/",)
+        served = sum(sum(emu.stats()["requests"][ep].values()) for ep in compliance)
+        logged = store.con.execute(
+            "SELECT count(*) FROM api_requests WHERE run_id = ?", [out.run_id]
+        ).fetchall()[0][0]
+        assert logged == served > 0  # the refresh's requests are in the quota ledger
         st = status(store)
         assert st["last_refresh"] and not st["warnings"]
         store.con.execute("UPDATE videos SET checked_at = now() - INTERVAL 20 DAY")
         assert "refresh" in status(store)["warnings"][0]
 
 
-def test_refresh_falls_back_to_id_queries(db):
+def test_refresh_falls_back_to_id_queries(db, monkeypatch):
+    monkeypatch.setattr("tiktok_research.api_spec.COMPLIANCE_MAX_IDS", 100)  # several batches
     app = app_with(videos=4000, deletion_rate=0.3)
     emu = app.state.emulator
     with Store(db) as store:
@@ -416,7 +424,8 @@ def test_refresh_falls_back_to_id_queries(db):
         client = ResearchClient.for_app(app, retry=RetryPolicy(sleep=lambda s: None))
         before = set(stored_ids(store))
         out = refresh(store, client, older_than=timedelta(0))
-        assert out.method["video"] == "video_id queries"
+        assert out.method["video"] == "video_id queries" and out.checked["video"] > 100
+        assert emu.stats()["requests"]["validation_task/create/"] == {"401": 1}  # asked once
         gone = {i for i in before if emu.deleted_at[emu.row_of(i)] <= emu.now()}
         assert before - set(stored_ids(store)) == gone and gone
 

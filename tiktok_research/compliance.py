@@ -36,6 +36,10 @@ class RefreshSummary:
     notes: list[str] = field(default_factory=list)
 
 
+#: a record is due for a check when neither a check nor a collection has seen it since ``?``
+DUE = "coalesce(checked_at, last_seen_at) <= ?"
+
+
 def due(store: Store, category: str, older_than: timedelta) -> list[int]:
     """Ids of stored videos or comments not checked (or collected) within ``older_than``."""
     table = "videos" if category == "video" else "comments"
@@ -43,8 +47,7 @@ def due(store: Store, category: str, older_than: timedelta) -> list[int]:
     return [
         int(r[0])
         for r in store.con.execute(
-            f"SELECT id FROM {table} WHERE coalesce(checked_at, last_seen_at) <= ? ORDER BY id",
-            [cutoff],
+            f"SELECT id FROM {table} WHERE {DUE} ORDER BY id", [cutoff]
         ).fetchall()
     ]
 
@@ -115,55 +118,77 @@ def refresh(
     older_than: timedelta = timedelta(days=api_spec.REFRESH_DAYS),
     poll_every: float = 5.0,
 ) -> RefreshSummary:
-    """Re-check what is due and delete what is gone; one run in the store."""
-    from .store.journal import merge_pages
+    """Re-check what is due and delete what is gone; one run in the store.
 
-    merge_pages(store)  # pages still in the journal are data too (and must not linger raw)
+    Every request it makes goes into the quota ledger, like a collection's.
+    """
+    from .store.journal import Journal, merge_pages
+
+    journal = Journal(store)
+    merge_pages(store, journal)  # pages still in the journal are data too (and must not linger)
     with store.transaction():
         run_id = store.start_run(
             "refresh", "refresh", {"older_than_days": older_than.days, "api_base": client.base_url}
         )
     out = RefreshSummary(run_id)
-    status = "done"
+    status, failure = "failed", None
+    previous, client.on_attempt = client.on_attempt, lambda a: journal.append(run_id, None, a)
     try:
         for category in ("video", "comment"):
-            ids = due(store, category, older_than)
-            out.checked[category] = len(ids)
-            for i in range(0, len(ids), api_spec.COMPLIANCE_MAX_IDS):
-                batch = ids[i : i + api_spec.COMPLIANCE_MAX_IDS]
-                try:
-                    valid = client.validate_ids(batch, category, poll_every=poll_every)
-                    out.method[category] = "batch compliance"
-                except ApiError as exc:
-                    if category != "video":
-                        out.notes.append(
-                            f"comments not checked: batch compliance failed ({exc}); "
-                            "comments cannot be looked up by id"
-                        )
-                        break
-                    out.method[category] = "video_id queries"
-                    out.notes.append(
-                        f"batch compliance unavailable ({exc.code}); used video_id queries"
-                    )
-                    valid = _still_there_by_query(client, store, batch)
-                gone = [x for x in batch if x not in valid]
-                out.deleted[category] += _delete(store, category, gone, run_id)
-                _stamp(store, category, [x for x in batch if x in valid])
+            _refresh_category(store, client, category, older_than, poll_every, out)
+        status = "done"
     except BaseException as exc:
-        status = "failed"
+        failure = str(exc) or type(exc).__name__
+        raise
+    finally:
+        client.on_attempt = previous
+        merge_pages(store, journal)
+        journal.close()
         with store.transaction():
             store.finish_run(
-                run_id, status, {"checked": out.checked, "deleted": out.deleted}, str(exc)
+                run_id,
+                status,
+                {"checked": out.checked, "deleted": out.deleted, "method": out.method},
+                failure or "; ".join(out.notes) or None,
             )
-        raise
-    with store.transaction():
-        store.finish_run(
-            run_id,
-            status,
-            {"checked": out.checked, "deleted": out.deleted, "method": out.method},
-            "; ".join(out.notes) or None,
-        )
     return out
+
+
+def _refresh_category(
+    store: Store,
+    client: ResearchClient,
+    category: str,
+    older_than: timedelta,
+    poll_every: float,
+    out: RefreshSummary,
+) -> None:
+    ids = due(store, category, older_than)
+    out.checked[category] = len(ids)
+    batch_compliance = True  # until the endpoints refuse: then never asked again this run
+    for i in range(0, len(ids), api_spec.COMPLIANCE_MAX_IDS):
+        batch = ids[i : i + api_spec.COMPLIANCE_MAX_IDS]
+        valid = None
+        if batch_compliance:
+            try:
+                valid = client.validate_ids(batch, category, poll_every=poll_every)
+                out.method[category] = "batch compliance"
+            except ApiError as exc:
+                batch_compliance = False
+                if category != "video":
+                    out.notes.append(
+                        f"comments not checked: batch compliance failed ({exc}); "
+                        "comments cannot be looked up by id"
+                    )
+                    return
+                out.method[category] = "video_id queries"
+                out.notes.append(
+                    f"batch compliance unavailable ({exc.code}); used video_id queries"
+                )
+        if valid is None:
+            valid = _still_there_by_query(client, store, batch)
+        gone = [x for x in batch if x not in valid]
+        out.deleted[category] += _delete(store, category, gone, run_id=out.run_id)
+        _stamp(store, category, [x for x in batch if x in valid])
 
 
 def status(store: Store, duty_days: int = api_spec.REFRESH_DAYS) -> dict[str, Any]:
@@ -188,9 +213,7 @@ def status(store: Store, duty_days: int = api_spec.REFRESH_DAYS) -> dict[str, An
         )
     cutoff = now - timedelta(days=duty_days)
     overdue = {
-        t: store.con.execute(
-            f"SELECT count(*) FROM {t} WHERE coalesce(checked_at, last_seen_at) <= ?", [cutoff]
-        ).fetchall()[0][0]
+        t: store.con.execute(f"SELECT count(*) FROM {t} WHERE {DUE}", [cutoff]).fetchall()[0][0]
         for t in ("videos", "comments")
     }
     used, records = store.quota_used(now.date(), "research")
