@@ -204,12 +204,11 @@ class StagedRows:
             f"WHERE _error IS NOT NULL UNION ALL SELECT _line, _rec, split_part(p, ': ', 1), "
             f"substr(p, length(split_part(p, ': ', 1)) + 3) FROM ({problems})"
         )
-        rejected = con.execute("SELECT count(DISTINCT (_line, _rec)) FROM _rejects").fetchall()[0][
-            0
-        ]
+        rejected, total = con.execute(
+            "SELECT count(DISTINCT (_line, _rec)), count(*) FROM _rejects"
+        ).fetchall()[0]
         report.rejected += rejected
         room = MAX_REJECTS_SHOWN - len(report.rejects)
-        total = con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0]
         if room > 0 and total:
             report.rejects += [
                 RejectedRow(file=report.file, line=line, record=rec, field=field, reason=reason)
