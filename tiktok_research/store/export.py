@@ -55,6 +55,14 @@ PSEUDONYMISE = {
 }
 
 
+def _plain(c: str, t: str, fmt: str, expr: str | None = None) -> str:
+    """Column ``c`` (or ``expr`` standing for it); in CSV, lists and JSON become JSON text."""
+    expr = expr or c
+    if fmt == "csv" and (t.endswith("[]") or t == "JSON"):
+        return f"CAST(to_json({expr}) AS VARCHAR) AS {c}"
+    return expr if expr == c else f"{expr} AS {c}"
+
+
 def pseudonymised_select(
     store: Store, table: str, columns: dict[str, str], pseudo: Any, fmt: str
 ) -> str:
@@ -80,9 +88,7 @@ def pseudonymised_select(
         elif c in rules.get("u[]", []) or c in rules.get("i[]", []):
             kind = "u" if c in rules.get("u[]", []) else "i"
             expr = f"list_transform({c}, lambda x: pseudonym_{kind}(CAST(x AS VARCHAR)))"
-            parts.append(
-                f"CAST(to_json({expr}) AS VARCHAR) AS {c}" if fmt == "csv" else f"{expr} AS {c}"
-            )
+            parts.append(_plain(c, t, fmt, expr))
         elif c in rules.get("sound", []):
             parts.append(
                 f"regexp_replace({c}, '^(original sound|sonido original|som original|"
@@ -90,10 +96,8 @@ def pseudonymised_select(
             )
         elif c in rules.get("text", []):
             parts.append(f"regexp_replace({c}, '@[A-Za-z0-9_.]+', '@user', 'g') AS {c}")
-        elif fmt == "csv" and (t.endswith("[]") or t == "JSON"):
-            parts.append(f"CAST(to_json({c}) AS VARCHAR) AS {c}")
         else:
-            parts.append(c)
+            parts.append(_plain(c, t, fmt))
     return ", ".join(parts)
 
 
@@ -137,13 +141,7 @@ def export_table(
     if pseudonymiser is not None:
         select = pseudonymised_select(store, table, columns, pseudonymiser, fmt)
     else:
-        parts = []
-        for c, t in columns.items():
-            if fmt == "csv" and (t.endswith("[]") or t == "JSON"):
-                parts.append(f"CAST(to_json({c}) AS VARCHAR) AS {c}")
-            else:
-                parts.append(c)
-        select = ", ".join(parts)
+        select = ", ".join(_plain(c, t, fmt) for c, t in columns.items())
     key = ENTITIES[table].key if table in ENTITIES else ()
     order = f" ORDER BY {', '.join(key)}" if key and pseudonymiser is None else ""
     query = f"SELECT {select} FROM {table}{order}"
