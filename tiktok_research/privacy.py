@@ -14,16 +14,20 @@ import hmac
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from .errors import UsageError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 KEY_ENV = "TIKTOK_RESEARCH_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
-MENTION_RE = re.compile(r"@[A-Za-z0-9_.]+")
+#: an @mention inside text (also used, as SQL, by pseudonymised exports)
+MENTION_PATTERN = r"@[A-Za-z0-9_.]+"
+MENTION_RE = re.compile(MENTION_PATTERN)
 DEFAULT_K = 10
 
 
@@ -53,6 +57,10 @@ def load_key(key_file: str | Path | None = None, *, data_paths: list[Path] = ())
                 "(unkeyed hashes of usernames can be reversed, so none are made)"
             )
         key = value.encode()
+    return _long_enough(key)
+
+
+def _long_enough(key: bytes) -> bytes:
     if len(key) < MIN_KEY_BYTES:
         raise UsageError(f"the pseudonymisation key must be at least {MIN_KEY_BYTES} bytes long")
     return key
@@ -62,9 +70,7 @@ class Pseudonymiser:
     """Keyed, stable pseudonyms: ``u_`` + 20 hex characters of HMAC-SHA256."""
 
     def __init__(self, key: bytes):
-        if len(key) < MIN_KEY_BYTES:
-            raise UsageError(f"the pseudonymisation key must be at least {MIN_KEY_BYTES} bytes")
-        self._key = key
+        self._key = _long_enough(key)
 
     def __repr__(self) -> str:
         return "Pseudonymiser(key=***)"

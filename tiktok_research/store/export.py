@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..privacy import MENTION_PATTERN
 from . import Store
 from .tables import BOOKKEEPING, ENTITIES
 
@@ -95,7 +96,7 @@ def pseudonymised_select(
                 f"son original|originalton).*$', '\\1', 'i') AS {c}"
             )
         elif c in rules.get("text", []):
-            parts.append(f"regexp_replace({c}, '@[A-Za-z0-9_.]+', '@user', 'g') AS {c}")
+            parts.append(f"regexp_replace({c}, '{MENTION_PATTERN}', '@user', 'g') AS {c}")
         else:
             parts.append(_plain(c, t, fmt))
     return ", ".join(parts)
