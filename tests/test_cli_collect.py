@@ -193,7 +193,8 @@ def test_demo_runs_end_to_end(tmp_path, cli):
     assert Path(out["db"]).exists() and len(out["windows"]) >= 3
     assert [r["status"] for r in out["runs"]] == ["done", "done", "done"]
     assert out["counts"]["videos"] > 500 and out["counts"]["comments"] > 0
-    assert out["counts"]["follow_edges"] > 0 and out["requests"] > 10
+    assert out["counts"]["follow_edges"] > 0 and out["requests"]["research"] > 10
+    assert out["requests"] == out["emulator_counted"]  # the ledger agrees with the API
     text = cli("demo", "--out", tmp_path / "demo2", "--videos", "3000").stdout
     assert "database:" in text and "top hashtags" in text
 

@@ -17,6 +17,7 @@ from .api.query import Q
 from .collect import Collector, RunSummary, comment_tasks, user_tasks, video_tasks
 from .emulator import EmulatorConfig, create_app
 from .store import Store
+from .store.journal import journal_path
 
 SINCE, UNTIL = date(2024, 1, 1), date(2024, 3, 31)
 HASHTAGS = ("climate", "climatechange", "fridaysforfuture", "election", "vote")
@@ -27,7 +28,7 @@ def run_demo(
 ) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.duckdb"
-    for p in (db, db.with_suffix(".duckdb.wal"), db.with_suffix(".duckdb.journal")):
+    for p in (db, db.with_name(db.name + ".wal"), journal_path(db)):
         p.unlink(missing_ok=True)
     # the emulator's clock sits after the corpus, so every video is searchable
     app = create_app(
@@ -81,8 +82,10 @@ def run_demo(
             "SELECT tag, count(*) AS n FROM (SELECT unnest(hashtag_names) AS tag FROM videos) "
             "GROUP BY tag ORDER BY n DESC, tag LIMIT 8"
         ).fetchall()
-        used = store.quota_used(datetime.now(UTC).date())
-    stats = app.state.emulator.stats()
+        today = datetime.now(UTC).date()
+        spent = {b: store.quota_used(today, b)[0] for b in ("research", "follow")}
+    # what the API counted against the quota, by bucket (its clock has its own day)
+    (counted,) = app.state.emulator.stats()["quota"].values()
     return {
         "db": str(db),
         "query": query.describe(),
@@ -101,8 +104,8 @@ def run_demo(
             k: counts[k]
             for k in ("videos", "video_snapshots", "comments", "users", "follow_edges", "runs")
         },
-        "requests": used[0],
-        "emulator_requests": sum(sum(v.values()) for v in stats["requests"].values()),
+        "requests": spent,
+        "emulator_counted": {b: counted.get(b, {}).get("requests", 0) for b in spent},
         "top_hashtags": [{"hashtag": t, "videos": n} for t, n in top_tags],
     }
 
@@ -122,8 +125,10 @@ def render(summary: dict[str, Any]) -> str:
     lines += [
         f"  stored:   {c['videos']:,} videos ({c['video_snapshots']:,} metric snapshots), "
         f"{c['comments']:,} comments, {c['users']:,} users, {c['follow_edges']:,} follow edges",
-        f"  quota:    {summary['requests']:,} requests spent (the emulator served "
-        f"{summary['emulator_requests']:,})",
+        f"  quota:    {summary['requests']['research']:,} research and "
+        f"{summary['requests']['follow']:,} follower-list requests in the ledger (the emulator "
+        f"counted {summary['emulator_counted']['research']:,} and "
+        f"{summary['emulator_counted']['follow']:,})",
         "  top hashtags: "
         + ", ".join(f"#{t['hashtag']} ({t['videos']})" for t in summary["top_hashtags"]),
         f"  database: {summary['db']}",
