@@ -203,6 +203,10 @@ class Emulator:
         """Rows that can be served now (not hidden, not deleted yet)."""
         return rows[~self.hidden[rows] & (self.deleted_at[rows] > self.now())]
 
+    def available(self, row: int | None) -> bool:
+        """A corpus row that can be served now."""
+        return row is not None and not self.hidden[row] and self.deleted_at[row] > self.now()
+
     def row_of(self, video_id: int) -> int | None:
         ids = self.corpus.ids
         i = int(np.searchsorted(ids, video_id))
@@ -260,16 +264,16 @@ class Emulator:
             except orjson.JSONDecodeError:
                 body = ...
         fault = self._draw_fault(endpoint, body)
+        if fault and fault != "slow":
+            self.faults[fault] += 1
         if fault == "slow":
             await asyncio.sleep(self.config.slow_seconds)
         elif fault == "dropped":
-            self.faults[fault] += 1
             self.requests[endpoint]["dropped"] += 1
             if self.drop_mode == "cut":
                 return CutResponse()
             raise DroppedConnection()
         elif fault == "gateway_timeout":
-            self.faults[fault] += 1
             self.requests[endpoint]["504"] += 1
             return HTMLResponse(
                 "<html><head><title>504 Gateway Time-out</title></head><body>"
@@ -278,12 +282,10 @@ class Emulator:
             )
         used[0] += 1  # from here on the request counts against the quota
         if fault == "internal_error":
-            self.faults[fault] += 1
             return self.fail_response(
                 Fail("internal_error", "Something went wrong. Please try again later."), endpoint
             )
         if fault == "search_id_expired":
-            self.faults[fault] += 1
             return self.fail_response(
                 Fail("invalid_params", f"Search Id {body['search_id']} is invalid or expired"),
                 endpoint,
@@ -459,7 +461,7 @@ class Emulator:
             )
         if b.video_id is not None:
             row = self.row_of(b.video_id)
-            if row is None or not len(self.visible(np.array([row]))):
+            if not self.available(row):
                 raise Fail(
                     "invalid_params", f"video_id {b.video_id} does not exist or is not available"
                 )
@@ -604,8 +606,7 @@ class Emulator:
         valid = []
         for i in task["ids"]:
             if task["category"] == "video":
-                row = self.row_of(i)
-                ok = row is not None and not self.hidden[row] and self.deleted_at[row] > now
+                ok = self.available(self.row_of(i))
             else:
                 c = self.corpus.find_comment(i)
                 ok = c is not None and self.corpus.comment_deleted_at(i) > now
