@@ -215,17 +215,17 @@ def run(inp: Input, http: httpx.Client | None = None) -> Output:
     matches.sort(key=lambda m: (-m.score, m.id))
     matches = matches[: inp.max_results]
     notes = [] if matches else ["No catalogue dataset matches; try broader words, or live=true."]
+    query = " ".join([inp.topic, *inp.keywords])
     live: list[LiveResult] = []
     if inp.live:
         own = http is None
         http = http or httpx.Client(headers={"User-Agent": "tiktok-research"})
         try:
-            live, live_notes = search_live(" ".join([inp.topic, *inp.keywords]), http)
+            live, live_notes = search_live(query, http)
             notes += live_notes
         finally:
             if own:
                 http.close()
-    query = " ".join([inp.topic, *inp.keywords])
     out = Output(query=query, matches=matches, live_results=live, notes=notes, text="")
     out.text = guidance.render("dataset_suggestions.j2", result=out, request=inp)
     return out
