@@ -69,9 +69,12 @@ def test_truth_and_export_commands(cli, tmp_path, db):
     assert report["files"][0]["inserted"] == 3000
 
 
-def test_serve_refuses_bad_options(cli):
+def test_serve_refuses_bad_options(cli, tmp_path):
     res = cli("emulator", "serve", "--end", "yesterday", expect=2)
     assert "YYYY-MM-DD" in res.output
+    for cmd in (["truth"], ["export", "--out", tmp_path / "never.ndjson"]):
+        res = cli("emulator", *cmd, "--start", "2024-03-01", "--end", "2024-01-01", expect=2)
+        assert "before start" in res.output
 
 
 @pytest.mark.parametrize(

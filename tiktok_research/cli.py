@@ -7,6 +7,7 @@ for ``import``, 3 when some rows were rejected).
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from datetime import date
@@ -48,7 +49,21 @@ def fail(exc: Exception, as_json: bool) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _guarded(fn):
+    """A command whose package errors become a clear message (JSON with --json) and exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TikTokResearchError as exc:
+            raise fail(exc, kwargs.get("as_json", False)) from exc
+
+    return wrapper
+
+
 @app.command("import")
+@_guarded
 def import_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files to import.")],
     db: DbOption = Path(DEFAULT_DB),
@@ -75,12 +90,9 @@ def import_cmd(
     from .importers import import_files, parse_mapping
     from .store import Store
 
-    try:
-        parsed = parse_mapping(mapping or [])
-        with Store(db) as store:
-            report = import_files(store, paths, fmt, parsed, strict)
-    except TikTokResearchError as exc:
-        raise fail(exc, as_json) from exc
+    parsed = parse_mapping(mapping or [])
+    with Store(db) as store:
+        report = import_files(store, paths, fmt, parsed, strict)
     emit(
         report.model_dump(mode="json") | {"exit_code": report.exit_code}, as_json, report.to_text()
     )
@@ -88,6 +100,7 @@ def import_cmd(
 
 
 @app.command("export")
+@_guarded
 def export_cmd(
     out: Annotated[
         Path, typer.Option("--out", help="Output file (or directory with --partition).")
@@ -126,16 +139,13 @@ def export_cmd(
     from .store import Store
     from .store.export import export_table
 
-    try:
-        pseudo = (
-            Pseudonymiser(load_key(key_file, data_paths=[Path(db), Path(out)]))
-            if pseudonymise
-            else None
-        )
-        with Store(db, read_only=True) as store:
-            res = export_table(store, table, fmt, out, partition=partition, pseudonymiser=pseudo)
-    except TikTokResearchError as exc:
-        raise fail(exc, as_json) from exc
+    pseudo = (
+        Pseudonymiser(load_key(key_file, data_paths=[Path(db), Path(out)]))
+        if pseudonymise
+        else None
+    )
+    with Store(db, read_only=True) as store:
+        res = export_table(store, table, fmt, out, partition=partition, pseudonymiser=pseudo)
     emit(res.__dict__, as_json, f"wrote {res.rows:,} {res.table} rows to {res.path} ({res.format})")
 
 
@@ -226,6 +236,17 @@ def emulator_serve(
     serve(config, host, port)
 
 
+def _corpus(seed: int, videos: int, start: str, end: str):
+    """The synthetic world of these options; a bad option is a usage error naming it."""
+    from .emulator.corpus import Corpus, CorpusConfig
+
+    try:
+        config = CorpusConfig(seed=seed, videos=videos, start=_day(start), end=_day(end))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return Corpus(config)
+
+
 @emulator_app.command("truth")
 def emulator_truth(
     seed: SeedOpt = 1,
@@ -235,10 +256,7 @@ def emulator_truth(
     as_json: JsonOption = False,
 ) -> None:
     """Print the planted ground truth (coordinated groups, trends) as JSON."""
-    from .emulator.corpus import Corpus, CorpusConfig
-
-    corpus = Corpus(CorpusConfig(seed=seed, videos=videos, start=_day(start), end=_day(end)))
-    truth = corpus.truth()
+    truth = _corpus(seed, videos, start, end).truth()
     emit(truth, as_json, json.dumps(truth, indent=2, ensure_ascii=False))
 
 
@@ -256,12 +274,10 @@ def emulator_export(
 ) -> None:
     """Write the synthetic corpus' videos to a file (for benchmarks and import tests)."""
     from .emulator import export_corpus
-    from .emulator.corpus import Corpus, CorpusConfig
 
     if fmt not in ("ndjson", "parquet"):
         raise fail(UsageError(f"--format is ndjson or parquet, not {fmt!r}"), as_json)
-    corpus = Corpus(CorpusConfig(seed=seed, videos=videos, start=_day(start), end=_day(end)))
-    n = export_corpus(corpus, str(out), fmt)
+    n = export_corpus(_corpus(seed, videos, start, end), str(out), fmt)
     emit({"videos": n, "path": str(out), "format": fmt}, as_json, f"wrote {n:,} videos to {out}")
 
 
@@ -419,22 +435,8 @@ def _report(summary, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _collect_guard(fn):
-    """Map the package's errors to exit codes for the collect commands."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except TikTokResearchError as exc:
-            raise fail(exc, kwargs.get("as_json", False)) from exc
-
-    return wrapper
-
-
 @collect_app.command("videos")
-@_collect_guard
+@_guarded
 def collect_videos(
     since: Annotated[str, typer.Option("--since", help="First day (YYYY-MM-DD, UTC).")],
     until: Annotated[str, typer.Option("--until", help="Last day (YYYY-MM-DD, UTC).")],
@@ -520,7 +522,7 @@ def collect_videos(
 
 
 @collect_app.command("comments")
-@_collect_guard
+@_guarded
 def collect_comments(
     db: DbOption = Path(DEFAULT_DB),
     video_id: Annotated[
@@ -585,7 +587,7 @@ def collect_comments(
 
 
 @collect_app.command("users")
-@_collect_guard
+@_guarded
 def collect_users(
     username: Annotated[list[str], typer.Option("--username", help="Account (repeatable).")],
     db: DbOption = Path(DEFAULT_DB),
@@ -633,7 +635,7 @@ def collect_users(
 
 
 @collect_app.command("resume")
-@_collect_guard
+@_guarded
 def collect_resume(
     db: DbOption = Path(DEFAULT_DB),
     run: Annotated[
@@ -669,6 +671,7 @@ def collect_resume(
 
 
 @app.command("refresh")
+@_guarded
 def refresh_cmd(
     db: DbOption = Path(DEFAULT_DB),
     older_than: Annotated[
@@ -686,12 +689,9 @@ def refresh_cmd(
     from .compliance import refresh
     from .store import Store
 
-    try:
-        age = _duration(older_than)
-        with Store(db) as store, _client(api_base, max_retries, retry_base) as client:
-            out = refresh(store, client, age)
-    except TikTokResearchError as exc:
-        raise fail(exc, as_json) from exc
+    age = _duration(older_than)
+    with Store(db) as store, _client(api_base, max_retries, retry_base) as client:
+        out = refresh(store, client, age)
     text = (
         f"refresh run {out.run_id}: checked {out.checked['video']:,} videos and "
         f"{out.checked['comment']:,} comments; deleted {out.deleted['video']:,} videos and "
@@ -712,16 +712,14 @@ def _duration(text: str):
 
 
 @app.command("status")
+@_guarded
 def status_cmd(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None:
     """Each run's age and state, record counts, and what is past the 15-day refresh duty."""
     from .compliance import status
     from .store import Store
 
-    try:
-        with Store(db, read_only=True) as store:
-            st = status(store)
-    except TikTokResearchError as exc:
-        raise fail(exc, as_json) from exc
+    with Store(db, read_only=True) as store:
+        st = status(store)
     lines = [f"database {st['db']}"]
     for r in st["runs"]:
         lines.append(
@@ -740,6 +738,7 @@ def status_cmd(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> 
 
 
 @app.command("demo")
+@_guarded
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="Directory for the demo database.")] = Path(
         "tiktok-research-demo"
@@ -754,11 +753,8 @@ def demo_cmd(
     from .demo import render, run_demo
     from .progress import CollectProgress
 
-    try:
-        with CollectProgress(enabled=None if not as_json else False) as progress:
-            summary = run_demo(out, videos, seed, progress)
-    except TikTokResearchError as exc:
-        raise fail(exc, as_json) from exc
+    with CollectProgress(enabled=None if not as_json else False) as progress:
+        summary = run_demo(out, videos, seed, progress)
     emit(summary, as_json, render(summary))
 
 
@@ -770,11 +766,8 @@ def _tool(module, data: dict, as_json: bool, **run_kw) -> None:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise fail(UsageError(f"{where}: {err['msg']}"), as_json) from None
-    try:
-        out = module.run(inp, **run_kw)
-    except TikTokResearchError as exc:
-        raise fail(exc, as_json) from exc
+        raise UsageError(f"{where}: {err['msg']}") from None
+    out = module.run(inp, **run_kw)
     emit(out.model_dump(mode="json"), as_json, out.text)
 
 
@@ -800,6 +793,7 @@ _DF = _described(dataset_finder.Input.model_fields)
 
 
 @app.command("design")
+@_guarded
 def design_cmd(
     question: Annotated[str, typer.Argument(help=_SD["research_question"])],
     research_type: Annotated[str, typer.Option("--type", help=_SD["research_type"])],
@@ -839,6 +833,7 @@ app.add_typer(datasets_app, name="datasets")
 
 
 @datasets_app.command("search")
+@_guarded
 def datasets_search(
     topic: Annotated[str, typer.Argument(help=_DF["topic"])],
     keyword: Annotated[
@@ -872,6 +867,7 @@ def datasets_search(
 
 
 @app.command("ethics-review")
+@_guarded
 def ethics_review_cmd(
     plan: Annotated[Path | None, typer.Argument(help="Study plan (YAML or JSON).")] = None,
     example: Annotated[
@@ -894,12 +890,8 @@ def ethics_review_cmd(
         emit(sample, as_json, yaml.safe_dump(sample, sort_keys=False, allow_unicode=True))
         return
     if plan is None:
-        raise fail(UsageError("give a plan file (or --example to see one)"), as_json)
-    try:
-        data = ethics_review.read_plan(plan)
-    except TikTokResearchError as exc:
-        raise fail(exc, as_json) from exc
-    _tool(ethics_review, {"plan": data}, as_json)
+        raise UsageError("give a plan file (or --example to see one)")
+    _tool(ethics_review, {"plan": ethics_review.read_plan(plan)}, as_json)
 
 
 def main() -> None:
