@@ -249,6 +249,26 @@ def test_usage_errors(cli, tmp_path):
         expect=2,
     )
     assert "nope" in out["message"]
+    query = tmp_path / "q.json"
+    query.write_text(
+        '{"and": [{"operation": "EQ", "field_name": "region_code", "field_values": ["US"]}]}'
+    )
+    out = cli.json(
+        "collect",
+        "videos",
+        "--db",
+        db,
+        "--query-file",
+        query,
+        "--hashtag",
+        "x",
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2024-01-02",
+        expect=2,
+    )
+    assert "not both" in out["message"]
     out = cli.json("collect", "comments", "--db", db, expect=2)
     assert "--video-id" in out["message"]
     out = cli.json("collect", "resume", "--db", db, expect=2)

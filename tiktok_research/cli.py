@@ -487,6 +487,11 @@ def collect_videos(
 
     start, end = _day(since), _day(until)
     if query_file:
+        if hashtag or keyword or region or username or music_id:
+            raise UsageError(
+                "give the query as --query-file or as flags (--hashtag, --keyword, --region, "
+                "--username, --music-id), not both"
+            )
         query = Query.from_file(query_file)
     else:
         query = Query.from_flags(
