@@ -80,7 +80,7 @@ def main() -> None:
         finally:
             merge_time += time.perf_counter() - t
 
-    import tiktok_research.collect as collect_mod
+    import tiktok_research.collect.runner as collect_mod
 
     collect_mod.merge_pages = timed_merge
     with (

@@ -17,10 +17,16 @@ from servers import ROOT, emulator_server
 from test_client import app_with, reference_ids
 
 from tiktok_research.api import Q, ResearchClient, RetryPolicy
-from tiktok_research.collect import Collector, comment_tasks, user_tasks, video_tasks
-from tiktok_research.compliance import refresh, status
+from tiktok_research.collect import (
+    Collector,
+    comment_tasks,
+    refresh,
+    status,
+    user_tasks,
+    video_tasks,
+)
+from tiktok_research.collect.journal import Journal, journal_path, merge_pages
 from tiktok_research.store import Store
-from tiktok_research.store.journal import Journal, journal_path, merge_pages
 
 SINCE, UNTIL = date(2024, 1, 1), date(2024, 3, 31)
 QUERY = Q.region("US", "DE")
@@ -403,9 +409,9 @@ def test_refresh_deletes_what_is_gone_and_audits_it(db):
         ).fetchall()[0][0]
         assert logged == served > 0  # the refresh's requests are in the quota ledger
         st = status(store)
-        assert st["last_refresh"] and not st["warnings"]
+        assert st.last_refresh and not st.warnings
         store.con.execute("UPDATE videos SET checked_at = now() - INTERVAL 20 DAY")
-        assert "refresh" in status(store)["warnings"][0]
+        assert "refresh" in status(store).warnings[0]
 
 
 def test_refresh_falls_back_to_id_queries(db, monkeypatch):

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tiktok_research.importers import import_files, readers
+from tiktok_research.importers import import_files
 from tiktok_research.importers.detect import detect_format
+from tiktok_research.ingest import readers
 from tiktok_research.store import Store
 
 BIG = 7_234_567_890_123_456_789
@@ -355,7 +356,8 @@ def test_a_crash_mid_import_leaves_whole_chunks_only(tmp_path):
     db = tmp_path / "crash.duckdb"
     script = textwrap.dedent(f"""
         import os
-        from tiktok_research.importers import import_files, readers
+        from tiktok_research.importers import import_files
+        from tiktok_research.ingest import readers
         from tiktok_research.store import Store
         readers.CHUNK_BYTES = 8192
         calls = {{"n": 0}}

@@ -6,6 +6,10 @@ the error codes (see docs/research-api-contract in the project's reference).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
 VIDEO_FIELDS = (
     "id",
     "video_description",
@@ -106,34 +110,151 @@ FOLLOW_DAILY_RECORDS = 2_000_000
 TOKEN_LIFETIME = 7200
 REFRESH_DAYS = 15
 
-#: endpoints (path under /v2/research/) -> quota bucket
-ENDPOINT_BUCKETS = {
-    "video/query/": "research",
-    "video/comment/list/": "research",
-    "user/info/": "research",
-    "user/liked_videos/": "research",
-    "user/pinned_videos/": "research",
-    "user/reposted_videos/": "research",
-    "user/followers/": "follow",
-    "user/following/": "follow",
-    "playlist/info/": "research",
-    "validation_task/create/": "research",
-    "validation_task_status/get/": "research",
-    "validation_task/download/": "research",
-}
 
-#: where each endpoint's records sit in ``data`` (documented spellings, in order); for user
-#: info ``data`` itself is the record
-RECORD_KEYS: dict[str, tuple[str, ...]] = {
-    "video/query/": ("videos",),
-    "video/comment/list/": ("comments",),
-    "user/info/": (),
-    "user/liked_videos/": ("user_liked_videos",),
-    "user/pinned_videos/": ("pinned_videos_list", "user_pinned_videos"),
-    "user/reposted_videos/": ("reposted_videos", "user_reposted_videos"),
-    "user/followers/": ("user_followers",),
-    "user/following/": ("user_following",),
-}
+@dataclass(frozen=True)
+class Endpoint:
+    """One Research API endpoint (path under ``/v2/research/``) and how it is used.
+
+    ``paging``: ``search_id`` (cursor plus a search id pinning the result set),
+    ``cursor`` (cursor and max_count), ``capped`` (cursor from 0, never past
+    ``cap`` records), ``single`` (one answer, no paging).
+    """
+
+    name: str  # what its records are: videos, comments, user_info, followers, ...
+    path: str
+    summary: str
+    bucket: str = "research"  # which daily quota it counts against
+    record_keys: tuple[str, ...] = ()  # where its records sit in ``data`` (none: data itself)
+    paging: str = "cursor"
+    cap: int | None = None
+    fields: tuple[str, ...] | None = None  # fields it accepts (None: it takes no field list)
+    stored: bool = True  # its records go into the store
+
+    def request(
+        self,
+        base: dict[str, Any],
+        *,
+        cursor: int | None = None,
+        search_id: str | None = None,
+        max_count: int | None = None,
+    ) -> dict[str, Any]:
+        """The body of one request: ``base`` plus this endpoint's paging parameters."""
+        body = dict(base)
+        if self.paging == "single":
+            return body
+        count = MAX_COUNT if max_count is None else max_count
+        if self.cap is not None:
+            cursor = cursor or 0
+            count = min(count, self.cap - cursor)
+        if cursor is not None:
+            body["cursor"] = cursor
+        if search_id and self.paging == "search_id":
+            body["search_id"] = search_id
+        body["max_count"] = count
+        return body
+
+    def records(self, data: dict[str, Any]) -> list[Any]:
+        """The records of an answer's ``data`` (under any documented spelling)."""
+        if not self.record_keys:
+            return [data]
+        return next((data[k] for k in self.record_keys if data.get(k)), [])
+
+
+_ENDPOINTS = (
+    Endpoint(
+        "videos",
+        "video/query/",
+        "Query videos",
+        record_keys=("videos",),
+        paging="search_id",
+        fields=VIDEO_FIELDS,
+    ),
+    Endpoint(
+        "comments",
+        "video/comment/list/",
+        "List comments",
+        record_keys=("comments",),
+        paging="capped",
+        cap=COMMENT_CAP,
+        fields=COMMENT_FIELDS,
+    ),
+    Endpoint("user_info", "user/info/", "User info", paging="single", fields=USER_FIELDS),
+    Endpoint(
+        "liked",
+        "user/liked_videos/",
+        "Liked videos",
+        record_keys=("user_liked_videos",),
+        fields=USER_VIDEO_FIELDS,
+    ),
+    Endpoint(
+        "pinned",
+        "user/pinned_videos/",
+        "Pinned videos",
+        record_keys=("pinned_videos_list", "user_pinned_videos"),
+        paging="single",
+        fields=USER_VIDEO_FIELDS,
+    ),
+    Endpoint(
+        "reposted",
+        "user/reposted_videos/",
+        "Reposted videos",
+        record_keys=("reposted_videos", "user_reposted_videos"),
+        fields=USER_VIDEO_FIELDS,
+    ),
+    Endpoint(
+        "followers",
+        "user/followers/",
+        "Followers",
+        bucket="follow",
+        record_keys=("user_followers",),
+    ),
+    Endpoint(
+        "following",
+        "user/following/",
+        "Following",
+        bucket="follow",
+        record_keys=("user_following",),
+    ),
+    Endpoint("playlist", "playlist/info/", "Playlist info", stored=False),
+    Endpoint(
+        "compliance_create",
+        "validation_task/create/",
+        "Create a compliance check task",
+        paging="single",
+        stored=False,
+    ),
+    Endpoint(
+        "compliance_status",
+        "validation_task_status/get/",
+        "Compliance task status",
+        paging="single",
+        stored=False,
+    ),
+    Endpoint(
+        "compliance_download",
+        "validation_task/download/",
+        "Download a compliance task's result",
+        paging="single",
+        stored=False,
+    ),
+)
+#: path -> endpoint: the one table the client, the collector, the journal, the importers and
+#: the emulator's routes read
+ENDPOINTS: dict[str, Endpoint] = {e.path: e for e in _ENDPOINTS}
+BY_NAME: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
+#: the lists of a user that can be collected besides the user's info
+USER_LISTS = ("followers", "following", "liked", "pinned", "reposted")
+#: every key under ``data`` that holds a list of records, over all endpoints
+RECORD_LIST_KEYS = tuple(dict.fromkeys(k for e in _ENDPOINTS for k in e.record_keys))
+
+
+def endpoint(path: str) -> Endpoint:
+    """The endpoint at ``path``; an unknown path is a programming error."""
+    try:
+        return ENDPOINTS[path]
+    except KeyError:
+        raise KeyError(f"no Research API endpoint {path!r}") from None
+
 
 ERROR_STATUS = {
     "ok": 200,
@@ -402,6 +523,16 @@ REGION_CODES = frozenset(
         "ZW",
     ]
 )
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD (or the API's YYYYMMDD) date; ValueError naming the text otherwise."""
+    text = text.strip()
+    fmt = "%Y%m%d" if len(text) == 8 and text.isdigit() else "%Y-%m-%d"
+    try:
+        return datetime.strptime(text, fmt).date()
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def canonical_field(name: str) -> str:

@@ -12,20 +12,48 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from .api.client import ResearchClient
 from .api.query import Q
 from .collect import Collector, RunSummary, comment_tasks, user_tasks, video_tasks
+from .collect.journal import journal_path
 from .emulator import EmulatorConfig, create_app
 from .store import Store
-from .store.journal import journal_path
 
 SINCE, UNTIL = date(2024, 1, 1), date(2024, 3, 31)
 HASHTAGS = ("climate", "climatechange", "fridaysforfuture", "election", "vote")
 
 
-def run_demo(
-    out: Path, videos: int = 30_000, seed: int = 1, progress: Any = None
-) -> dict[str, Any]:
+class DemoRun(BaseModel):
+    run_id: int
+    command: str
+    status: str
+    pages: int
+    records: int
+
+
+class HashtagCount(BaseModel):
+    hashtag: str
+    videos: int
+
+
+class DemoResult(BaseModel):
+    """What the demo collected, and where it is."""
+
+    db: str = Field(description="The demo's database file.")
+    query: str = Field(description="The video query, in words.")
+    windows: list[str] = Field(description="The 30-day windows it was split into.")
+    runs: list[DemoRun]
+    counts: dict[str, int] = Field(description="Rows stored per table.")
+    requests: dict[str, int] = Field(description="Requests in the quota ledger, per bucket.")
+    emulator_counted: dict[str, int] = Field(
+        description="Requests the emulator counted, per bucket (must equal the ledger's)."
+    )
+    top_hashtags: list[HashtagCount]
+
+
+def run_demo(out: Path, videos: int = 30_000, seed: int = 1, progress: Any = None) -> DemoResult:
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.duckdb"
     for p in (db, db.with_name(db.name + ".wal"), journal_path(db)):
@@ -54,20 +82,9 @@ def run_demo(
                 )
             )
         )
-        top = [
-            r[0]
-            for r in store.con.execute(
-                "SELECT id FROM videos ORDER BY comment_count DESC LIMIT 8"
-            ).fetchall()
-        ]
+        top = store.most_commented(limit=8)
         runs.append(col.run(col.start("collect comments", {"video_ids": top}, comment_tasks(top))))
-        creators = [
-            r[0]
-            for r in store.con.execute(
-                "SELECT username FROM videos GROUP BY username ORDER BY count(*) DESC, username "
-                "LIMIT 4"
-            ).fetchall()
-        ]
+        creators = store.top_creators(4)
         runs.append(
             col.run(
                 col.start(
@@ -78,39 +95,37 @@ def run_demo(
             )
         )
         counts = store.counts()
-        top_tags = store.con.execute(
-            "SELECT tag, count(*) AS n FROM (SELECT unnest(hashtag_names) AS tag FROM videos) "
-            "GROUP BY tag ORDER BY n DESC, tag LIMIT 8"
-        ).fetchall()
+        top_tags = store.top_hashtags(8)
         today = datetime.now(UTC).date()
         spent = {b: store.quota_used(today, b)[0] for b in ("research", "follow")}
     # what the API counted against the quota, by bucket (its clock has its own day)
     (counted,) = app.state.emulator.stats()["quota"].values()
-    return {
-        "db": str(db),
-        "query": query.describe(),
-        "windows": [t.key.split(":", 1)[1] for t in tasks],
-        "runs": [
-            {
-                "run_id": r.run_id,
-                "command": r.command,
-                "status": r.status,
-                "pages": r.pages,
-                "records": r.records,
-            }
+    return DemoResult(
+        db=str(db),
+        query=query.describe(),
+        windows=[t.key.split(":", 1)[1] for t in tasks],
+        runs=[
+            DemoRun(
+                run_id=r.run_id,
+                command=r.command,
+                status=r.status,
+                pages=r.pages,
+                records=r.records,
+            )
             for r in runs
         ],
-        "counts": {
+        counts={
             k: counts[k]
             for k in ("videos", "video_snapshots", "comments", "users", "follow_edges", "runs")
         },
-        "requests": spent,
-        "emulator_counted": {b: counted.get(b, {}).get("requests", 0) for b in spent},
-        "top_hashtags": [{"hashtag": t, "videos": n} for t, n in top_tags],
-    }
+        requests=spent,
+        emulator_counted={b: counted.get(b, {}).get("requests", 0) for b in spent},
+        top_hashtags=[HashtagCount(hashtag=t, videos=n) for t, n in top_tags],
+    )
 
 
-def render(summary: dict[str, Any]) -> str:
+def render(result: DemoResult) -> str:
+    summary = result.model_dump()
     c = summary["counts"]
     lines = [
         "tiktok-research demo (embedded Research API emulator, no network)",

@@ -12,22 +12,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from .errors import UsageError
+from .schema import MENTION_RE
 
 if TYPE_CHECKING:
     import pandas as pd
 
 KEY_ENV = "TIKTOK_RESEARCH_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
-#: an @mention inside text (also used, as SQL, by pseudonymised exports)
-MENTION_PATTERN = r"@[A-Za-z0-9_.]+"
-MENTION_RE = re.compile(MENTION_PATTERN)
 DEFAULT_K = 10
 
 

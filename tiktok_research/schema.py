@@ -49,8 +49,11 @@ class Sql:
 #: free-form nested data from the API (kept as JSON text in the store)
 JsonValue = Annotated[Any, Sql("JSON")]
 
-#: TikTok usernames: letters, digits, underscore and period (no trailing period)
-MENTION_RE = re.compile(r"@([A-Za-z0-9_.]*[A-Za-z0-9_])")
+#: an @mention: TikTok usernames are letters, digits, underscore and period, and do not end
+#: in a period (so a sentence-final period stays text). The one definition: the importers'
+#: SQL, pseudonymised exports and ``mentions_in`` all use it.
+MENTION_PATTERN = r"@([A-Za-z0-9_.]*[A-Za-z0-9_])"
+MENTION_RE = re.compile(MENTION_PATTERN)
 
 
 class Record(BaseModel):

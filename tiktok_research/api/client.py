@@ -86,7 +86,8 @@ class Attempt:
 
     @property
     def bucket(self) -> str:
-        return api_spec.ENDPOINT_BUCKETS.get(self.endpoint, "research")
+        ep = api_spec.ENDPOINTS.get(self.endpoint)
+        return ep.bucket if ep else "research"
 
 
 @dataclass
@@ -316,19 +317,16 @@ class ResearchClient:
                 f"a window runs at most {api_spec.MAX_WINDOW_DAYS} days forward; "
                 f"got {start}..{end} (use iter_videos to split longer ranges)"
             )
-        body: dict[str, Any] = {
+        base: dict[str, Any] = {
             "query": q,
             "start_date": yyyymmdd(start),
             "end_date": yyyymmdd(end),
-            "max_count": max_count,
         }
-        if cursor is not None:
-            body["cursor"] = cursor
-        if search_id:
-            body["search_id"] = search_id
         if is_random:
-            body["is_random"] = True
-        return self.call("video/query/", body, list(fields))
+            base["is_random"] = True
+        ep = api_spec.BY_NAME["videos"]
+        body = ep.request(base, cursor=cursor, search_id=search_id, max_count=max_count)
+        return self.call(ep.path, body, list(fields))
 
     def iter_videos(
         self,
@@ -368,17 +366,16 @@ class ResearchClient:
         """One page of a video's comments (or a comment's replies); never past the 1,000 cap."""
         if (video_id is None) == (comment_id is None):
             raise UsageError("give exactly one of video_id or comment_id")
-        max_count = min(max_count, api_spec.COMMENT_CAP - cursor)
-        if max_count <= 0:
-            raise UsageError(f"the API lists only the top {api_spec.COMMENT_CAP} comments")
-        body = {"video_id": video_id} if video_id is not None else {"comment_id": comment_id}
-        return self.call(
-            "video/comment/list/", {**body, "cursor": cursor, "max_count": max_count}, list(fields)
-        )
+        ep = api_spec.BY_NAME["comments"]
+        base = {"video_id": video_id} if video_id is not None else {"comment_id": comment_id}
+        body = ep.request(base, cursor=cursor, max_count=max_count)
+        if body["max_count"] <= 0:
+            raise UsageError(f"the API lists only the top {ep.cap} comments")
+        return self.call(ep.path, body, list(fields))
 
     def iter_comments(self, video_id: int, **kw: Any) -> Iterator[dict[str, Any]]:
         cursor = 0
-        while cursor < api_spec.COMMENT_CAP:
+        while cursor < (api_spec.BY_NAME["comments"].cap or 0):
             page = self.comments(video_id=video_id, cursor=cursor, **kw)
             yield from page.data.get("comments", [])
             if not page.has_more or page.cursor is None:
@@ -433,17 +430,18 @@ class ResearchClient:
         max_count: int,
         fields: tuple[str, ...] | None,
     ) -> Page:
-        body: dict[str, Any] = {"username": username, "max_count": max_count}
-        if cursor is not None:
-            body["cursor"] = cursor
+        body = api_spec.endpoint(endpoint).request(
+            {"username": username}, cursor=cursor, max_count=max_count
+        )
         return self.call(endpoint, body, list(fields) if fields else None)
 
     def playlist(
         self, playlist_id: int, cursor: int = 0, max_count: int = api_spec.MAX_COUNT
     ) -> Page:
-        return self.call(
-            "playlist/info/", {"playlist_id": playlist_id, "cursor": cursor, "max_count": max_count}
+        body = api_spec.BY_NAME["playlist"].request(
+            {"playlist_id": playlist_id}, cursor=cursor, max_count=max_count
         )
+        return self.call("playlist/info/", body)
 
     # -- batch compliance ---------------------------------------------------------------------
     def create_validation_task(self, ids: list[int], category: str) -> str:
@@ -486,5 +484,4 @@ class ResearchClient:
 
 def pinned_list(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Pinned videos under either documented key."""
-    keys = api_spec.RECORD_KEYS["user/pinned_videos/"]
-    return next((data[k] for k in keys if data.get(k)), [])
+    return api_spec.BY_NAME["pinned"].records(data)

@@ -220,7 +220,7 @@ class Emulator:
         handler: Callable[[Any], Awaitable[tuple[Any, int]] | tuple[Any, int]],
         parse_json: bool = True,
     ) -> Response:
-        bucket = api_spec.ENDPOINT_BUCKETS[endpoint]
+        bucket = api_spec.ENDPOINTS[endpoint].bucket
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.lower().startswith("bearer ") else ""
         if self.tokens.get(token, 0) <= self.now():
@@ -692,67 +692,48 @@ def create_app(config: EmulatorConfig | None = None, corpus: Corpus | None = Non
     async def token(request: Request) -> Response:
         return await emu.token(request)
 
-    def route(
-        path: str,
-        model: type[BaseModel] | None,
-        summary: str,
-        fn: Callable[[Any, str | None], tuple[Any, int]],
-    ) -> None:
+    # what serves each endpoint of the contract table: (body model, handler)
+    handlers: dict[str, tuple[type[BaseModel] | None, Callable[[Any, str | None], Any]]] = {
+        "videos": (VideoQueryBody, emu.video_query),
+        "comments": (CommentBody, emu.comments),
+        "user_info": (UserBody, emu.user_info),
+        "liked": (UserListBody, lambda b, f: emu.user_videos("liked", b, f)),
+        "pinned": (UserBody, lambda b, f: emu.user_videos("pinned", b, f)),
+        "reposted": (UserListBody, lambda b, f: emu.user_videos("reposted", b, f)),
+        "followers": (UserListBody, lambda b, _f: emu.follows("followers", b)),
+        "following": (UserListBody, lambda b, _f: emu.follows("following", b)),
+        "playlist": (PlaylistBody, lambda b, _f: emu.playlist(b)),
+        "compliance_status": (TaskBody, lambda b, _f: emu.task_status(b)),
+        "compliance_download": (TaskBody, lambda b, _f: emu.task_download(b)),
+    }
+
+    def route(ep: api_spec.Endpoint) -> None:
+        if ep.name == "compliance_create":  # a multipart upload, not a JSON body
+
+            async def upload(request: Request) -> Response:
+                return await emu.serve(ep.path, request, emu.create_task, parse_json=False)
+
+            app.add_api_route(
+                research + ep.path, upload, methods=["POST"], summary=ep.summary, name=ep.path
+            )
+            return
+        model, fn = handlers[ep.name]
+
         async def endpoint(request: Request) -> Response:
             fields = request.query_params.get("fields")
-            return await emu.serve(path, request, lambda body: fn(body, fields))
+            return await emu.serve(ep.path, request, lambda body: fn(body, fields))
 
         app.add_api_route(
-            research + path,
+            research + ep.path,
             endpoint,
             methods=["POST"],
-            summary=summary,
+            summary=ep.summary,
             openapi_extra=_doc(model) if model else None,
-            name=path,
+            name=ep.path,
         )
 
-    route("video/query/", VideoQueryBody, "Query videos", emu.video_query)
-    route("video/comment/list/", CommentBody, "List comments", emu.comments)
-    route("user/info/", UserBody, "User info", emu.user_info)
-    route(
-        "user/liked_videos/",
-        UserListBody,
-        "Liked videos",
-        lambda b, f: emu.user_videos("liked", b, f),
-    )
-    route(
-        "user/pinned_videos/",
-        UserBody,
-        "Pinned videos",
-        lambda b, f: emu.user_videos("pinned", b, f),
-    )
-    route(
-        "user/reposted_videos/",
-        UserListBody,
-        "Reposted videos",
-        lambda b, f: emu.user_videos("reposted", b, f),
-    )
-    route("user/followers/", UserListBody, "Followers", lambda b, _f: emu.follows("followers", b))
-    route("user/following/", UserListBody, "Following", lambda b, _f: emu.follows("following", b))
-    route("playlist/info/", PlaylistBody, "Playlist info", lambda b, _f: emu.playlist(b))
-    route(
-        "validation_task_status/get/",
-        TaskBody,
-        "Compliance task status",
-        lambda b, _f: emu.task_status(b),
-    )
-    route(
-        "validation_task/download/",
-        TaskBody,
-        "Download the ids still valid",
-        lambda b, _f: emu.task_download(b),
-    )
-
-    @app.post(research + "validation_task/create/", summary="Create a compliance check task")
-    async def create_task(request: Request) -> Response:
-        return await emu.serve(
-            "validation_task/create/", request, emu.create_task, parse_json=False
-        )
+    for ep in api_spec.ENDPOINTS.values():
+        route(ep)
 
     @app.get("/_emulator/stats", summary="Requests, records and quota used")
     async def stats() -> Response:

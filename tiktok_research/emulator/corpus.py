@@ -664,10 +664,3 @@ class Corpus:
     def truth(self) -> dict:
         """The planted ground truth (coordinated groups, trends, counts) as JSON-ready data."""
         return self._truth
-
-
-def parse_day(text: str) -> date:
-    """A YYYY-MM-DD (or YYYYMMDD) date."""
-    text = text.strip()
-    fmt = "%Y%m%d" if len(text) == 8 and text.isdigit() else "%Y-%m-%d"
-    return datetime.strptime(text, fmt).date()

@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 
 from ..errors import ImportProblem
-from .formats import CSV_VIDEO_ALIASES, FOURCAT_MARKERS, norm_header
-from .readers import guess_delimiter
+from ..ingest.formats import CSV_VIDEO_ALIASES, FOURCAT_MARKERS, norm_header
+from ..ingest.readers import guess_delimiter
 
 SNIFF_BYTES = 1 << 20
 

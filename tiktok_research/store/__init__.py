@@ -21,6 +21,8 @@ from typing import Any
 import duckdb
 
 from ..errors import NoDatabase, StoreError
+from .compliance import ComplianceMixin
+from .runs import RunsMixin
 from .tables import BOOKKEEPING, ENTITIES, SCHEMA_VERSION, Entity, all_ddl
 
 DEFAULT_DB = "tiktok-research.duckdb"
@@ -37,7 +39,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
+class Store(RunsMixin, ComplianceMixin):
     """A DuckDB-backed store. Use as a context manager or call :meth:`close`."""
 
     def __init__(
@@ -249,6 +251,15 @@ class Store:
         return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
     # -- inspection ----------------------------------------------------------
+    def top_hashtags(self, n: int) -> list[tuple[str, int]]:
+        """The ``n`` hashtags on the most stored videos: (hashtag, videos)."""
+        rows = self.con.execute(
+            "SELECT tag, count(*) AS n FROM (SELECT unnest(hashtag_names) AS tag FROM videos) "
+            "GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
+            [n],
+        ).fetchall()
+        return [(str(t), int(c)) for t, c in rows]
+
     def counts(self) -> dict[str, int]:
         tables = [e.table for e in ENTITIES.values()]
         tables += [e.snapshot_table for e in ENTITIES.values() if e.snapshot_table]

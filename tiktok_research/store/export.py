@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from ..errors import UsageError
-from ..privacy import MENTION_PATTERN
+from ..schema import MENTION_PATTERN
 from . import Store
 from .tables import BOOKKEEPING, ENTITIES
 
@@ -23,12 +24,14 @@ def exportable_tables() -> dict[str, dict[str, str]]:
     return out
 
 
-@dataclass
-class ExportResult:
-    table: str
-    format: str
-    path: str
-    rows: int
+class ExportResult(BaseModel):
+    """A written export."""
+
+    table: str = Field(description="The table exported.")
+    format: str = Field(description="parquet, csv or ndjson.")
+    path: str = Field(description="The file (or directory, when partitioned) written.")
+    rows: int = Field(description="Rows written.")
+    pseudonymised: bool = False
 
 
 #: per table: columns to pseudonymise (kind u = username, i = id), text columns to strip of
@@ -157,4 +160,10 @@ def export_table(
         }[fmt]
     rows = store.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     store.con.execute(f"COPY ({query}) TO {_sql_path(out)} ({options})")
-    return ExportResult(table=table, format=fmt, path=str(out), rows=rows)
+    return ExportResult(
+        table=table,
+        format=fmt,
+        path=str(out),
+        rows=rows,
+        pseudonymised=pseudonymiser is not None,
+    )

@@ -14,194 +14,52 @@ quota resets, or, with ``wait``, sleeps until then and goes on.
 
 from __future__ import annotations
 
-import json
-import math
+import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from . import api_spec
-from .api.client import Attempt, Page, ResearchClient, SearchIdExpired, next_reset, pinned_list
-from .api.query import Query
-from .api.windows import split, windows, yyyymmdd
-from .errors import ApiError, QuotaExceeded, TikTokResearchError, UsageError
-from .store import Store, utcnow
-from .store.journal import Journal, merge_pages, task_progress
+from pydantic import BaseModel, Field
+
+from .. import api_spec
+from ..api.client import Attempt, Page, ResearchClient, SearchIdExpired, next_reset, pinned_list
+from ..api.windows import split
+from ..errors import ApiError, QuotaExceeded, TikTokResearchError, UsageError
+from ..store import Store, utcnow
+from .journal import Journal, merge_pages
+from .tasks import Task, reply_tasks, window_task
+
+log = logging.getLogger(__name__)
 
 MERGE_EVERY = 200  # pages between merges into the record tables (also at each task's end)
 
 
-@dataclass
-class Task:
-    key: str
-    kind: str  # videos | comments | replies | user_info | followers | following | liked | ...
-    endpoint: str
-    body: dict[str, Any]
-    fields: list[str] | None = None
-    cursor: int | None = None
-    search_id: str | None = None
-    has_more: bool = True
-    pages: int = 0
-    records: int = 0
-    done: bool = False
-    restarted: bool = False  # a one-day window paged again after its search id kept failing
+class RunSummary(BaseModel):
+    """What a collection run did, and where it stands."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "endpoint": self.endpoint,
-            "body": self.body,
-            "fields": self.fields,
-        }
-
-    def request(self) -> dict[str, Any]:
-        """The body of the next request of this task."""
-        body = dict(self.body)
-        if self.kind == "videos":
-            if self.cursor is not None:
-                body["cursor"] = self.cursor
-            if self.search_id:
-                body["search_id"] = self.search_id
-        elif self.kind in ("comments", "replies"):
-            cursor = self.cursor or 0
-            body["cursor"] = cursor
-            body["max_count"] = min(api_spec.MAX_COUNT, api_spec.COMMENT_CAP - cursor)
-        elif self.cursor is not None:
-            body["cursor"] = self.cursor
-        return body
-
-    def advance(self, page: Page) -> None:
-        self.pages += 1
-        self.records += page.attempt.records
-        self.cursor = page.cursor
-        self.search_id = page.data.get("search_id") or self.search_id
-        single = self.kind in ("user_info", "pinned") or self.body.get("is_random")
-        capped = self.kind in ("comments", "replies") and (self.cursor or 0) >= api_spec.COMMENT_CAP
-        self.has_more = page.has_more and not single and not capped
-        self.done = not self.has_more
-
-
-@dataclass
-class RunSummary:
-    run_id: int
-    command: str
-    status: str  # done | stopped | failed
-    requests: int = 0
-    pages: int = 0
-    records: int = 0
+    run_id: int = Field(description="The run's id in the store (runs table).")
+    command: str = Field(description="What was collected (collect videos, comments or users).")
+    status: str = Field(description="done, stopped (quota or interrupt; resumable) or failed.")
+    requests: int = Field(0, description="Requests this invocation sent that returned a page.")
+    pages: int = Field(0, description="Pages fetched by the run so far.")
+    records: int = Field(0, description="Records in those pages.")
     tasks_done: int = 0
     tasks_total: int = 0
-    inserted: int = 0
-    updated: int = 0
-    quota_left: int | None = None
-    resets_at: str | None = None
+    inserted: int = Field(0, description="Records new to the store.")
+    updated: int = Field(0, description="Records already stored, updated (with a new snapshot).")
+    quota_left: int | None = Field(None, description="Research requests left today.")
+    resets_at: str | None = Field(None, description="When the daily quota resets (UTC).")
     message: str = ""
-    db: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    db: str = Field("", description="The database file.")
 
-
-# --- planning ------------------------------------------------------------------------------
-def video_tasks(
-    query: Query, since: date, until: date, fields: list[str] | None = None, random: bool = False
-) -> list[Task]:
-    q = query.to_api()
-    tasks = []
-    for start, end in windows(since, until):
-        body: dict[str, Any] = {
-            "query": q,
-            "start_date": yyyymmdd(start),
-            "end_date": yyyymmdd(end),
-            "max_count": api_spec.MAX_COUNT,
-        }
-        if random:
-            body["is_random"] = True
-        tasks.append(
-            Task(
-                f"videos:{start}:{end}",
-                "videos",
-                "video/query/",
-                body,
-                list(fields or api_spec.VIDEO_FIELDS),
-            )
+    def text(self) -> str:
+        return (
+            f"run {self.run_id} {self.status}: {self.pages:,} pages, "
+            f"{self.records:,} records ({self.inserted:,} new, {self.updated:,} updated),"
+            f" {self.tasks_done}/{self.tasks_total} tasks; quota left today "
+            f"{self.quota_left}; database {self.db}" + (f"\n{self.message}" if self.message else "")
         )
-    return tasks
-
-
-def comment_tasks(video_ids: Iterable[int]) -> list[Task]:
-    return [
-        Task(
-            f"comments:{v}",
-            "comments",
-            "video/comment/list/",
-            {"video_id": int(v)},
-            list(api_spec.COMMENT_FIELDS),
-        )
-        for v in dict.fromkeys(video_ids)
-    ]
-
-
-USER_LISTS = {
-    "followers": ("user/followers/", None),
-    "following": ("user/following/", None),
-    "liked": ("user/liked_videos/", api_spec.USER_VIDEO_FIELDS),
-    "pinned": ("user/pinned_videos/", api_spec.USER_VIDEO_FIELDS),
-    "reposted": ("user/reposted_videos/", api_spec.USER_VIDEO_FIELDS),
-}
-
-
-def user_tasks(usernames: Iterable[str], lists: Iterable[str] = ()) -> list[Task]:
-    tasks = []
-    for u in dict.fromkeys(n.strip().lstrip("@") for n in usernames if n.strip()):
-        tasks.append(
-            Task(
-                f"user_info:{u}",
-                "user_info",
-                "user/info/",
-                {"username": u},
-                list(api_spec.USER_FIELDS),
-            )
-        )
-        for name in lists:
-            endpoint, fields = USER_LISTS[name]
-            body: dict[str, Any] = {"username": u}
-            if name != "pinned":
-                body["max_count"] = api_spec.MAX_COUNT
-            tasks.append(
-                Task(f"{name}:{u}", name, endpoint, body, list(fields) if fields else None)
-            )
-    return tasks
-
-
-def max_requests(tasks: list[Task], max_records: int | None) -> int | None:
-    """The most requests the tasks can need (None: unbounded without a record limit)."""
-    if not tasks:
-        return 0
-    if tasks[0].kind == "videos":
-        if tasks[0].body.get("is_random"):
-            return len(tasks)
-        if max_records is None:
-            return None
-        return len(tasks) * math.ceil(max_records / api_spec.MAX_COUNT)
-    total = 0
-    for t in tasks:
-        if t.kind in ("comments", "replies"):
-            total += math.ceil(api_spec.COMMENT_CAP / api_spec.MAX_COUNT)
-        elif t.kind in ("user_info", "pinned"):
-            total += 1
-        else:
-            return None
-    return total
-
-
-def latest_unfinished(store: Store) -> int | None:
-    """The newest collection run that did not finish."""
-    rows = store.con.execute(
-        "SELECT run_id FROM runs WHERE kind = 'collect' AND status <> 'done' "
-        "ORDER BY run_id DESC LIMIT 1"
-    ).fetchall()
-    return int(rows[0][0]) if rows else None
 
 
 # --- running -------------------------------------------------------------------------------
@@ -245,7 +103,7 @@ class Collector:
     def _within_quota(self, endpoint: str) -> None:
         """Refuse a request the lab's daily quota (``daily_quota``, per the ledger) has no room
         for, before it is sent, retries included."""
-        if api_spec.ENDPOINT_BUCKETS.get(endpoint) == "research" and self.quota_left() <= 0:
+        if api_spec.endpoint(endpoint).bucket == "research" and self.quota_left() <= 0:
             raise QuotaExceeded(
                 "daily_quota_limit_exceeded",
                 f"the quota ledger shows today's {self.daily_quota:,} requests spent",
@@ -265,24 +123,18 @@ class Collector:
     def start(self, command: str, params: dict[str, Any], tasks: list[Task]) -> int:
         """A new run with its tasks, or the unfinished run of the very same command."""
         params = {**params, "api_base": self.client.base_url}
-        same = self.store.con.execute(
-            "SELECT run_id FROM runs WHERE kind = 'collect' AND command = ? AND params = ? "
-            "AND status <> 'done' ORDER BY run_id DESC LIMIT 1",
-            [command, json.dumps(params, default=str)],
-        ).fetchall()
-        if same:
-            return int(same[0][0])
+        same = self.store.unfinished_run(command, params)
+        if same is not None:
+            log.info("continuing run %d (%s)", same, command)
+            return same
         with self.store.transaction():
             run_id = self.store.start_run("collect", command, params)
             self._save_tasks(run_id, tasks)
+        log.info("run %d: %s, %d task(s)", run_id, command, len(tasks))
         return run_id
 
     def _save_tasks(self, run_id: int, tasks: list[Task]) -> None:
-        self.store.con.executemany(
-            "INSERT INTO checkpoints (run_id, task_key, task, pages, records, done, updated_at) "
-            "VALUES (?, ?, ?, 0, 0, false, ?)",
-            [[run_id, t.key, json.dumps(t.to_json()), utcnow()] for t in tasks],
-        )
+        self.store.save_tasks(run_id, [(t.key, t.to_json()) for t in tasks], utcnow())
 
     def _load(self, run_id: int) -> tuple[dict[str, Any], list[Task]]:
         run = self.store.run(run_id)
@@ -293,12 +145,9 @@ class Collector:
             raise UsageError(
                 f"run {run_id} collected from {base}; this client talks to {self.client.base_url}"
             )
-        progress = task_progress(self.store, run_id)
+        progress = self.store.task_progress(run_id)
         tasks = []
-        for key, raw, done in self.store.con.execute(
-            "SELECT task_key, task, done FROM checkpoints WHERE run_id = ? ORDER BY rowid", [run_id]
-        ).fetchall():
-            spec = json.loads(raw)
+        for key, spec, done in self.store.tasks(run_id):
             t = Task(key, spec["kind"], spec["endpoint"], spec["body"], spec.get("fields"))
             p = progress.get(key)
             if p:
@@ -309,7 +158,7 @@ class Collector:
                     p["records"],
                 )
                 t.has_more = bool(p["has_more"])
-            t.done = bool(done) or (p is not None and not t.has_more)
+            t.done = done or (p is not None and not t.has_more)
             tasks.append(t)
         return run, tasks
 
@@ -322,7 +171,11 @@ class Collector:
         self.params = run["params"]
         max_records = max_records or run["params"].get("max_videos")
         s = RunSummary(
-            run_id, run["command"], "running", db=str(self.store.path), tasks_total=len(tasks)
+            run_id=run_id,
+            command=run["command"],
+            status="running",
+            db=str(self.store.path),
+            tasks_total=len(tasks),
         )
         self.summary = s
         s.inserted, s.updated = merged.inserted, merged.updated
@@ -330,7 +183,7 @@ class Collector:
         s.pages = sum(t.pages for t in tasks)
         s.tasks_done = sum(t.done for t in tasks)
         with self.store.transaction():
-            self.store.con.execute("UPDATE runs SET status = 'running' WHERE run_id = ?", [run_id])
+            self.store.set_run_status(run_id, "running")
         try:
             self._run_tasks(tasks, s, max_records)
             s.status = "done"
@@ -409,21 +262,8 @@ class Collector:
         self._merge(s)  # the comments must be in their table
         have = {t.key for t in tasks}
         videos = [t.body["video_id"] for t in tasks if t.kind == "comments"]
-        rows = self.store.con.execute(
-            "SELECT id FROM comments WHERE video_id IN (SELECT unnest(?)) AND reply_count > 0 "
-            "AND parent_comment_id = video_id ORDER BY video_id, id",
-            [videos],
-        ).fetchall()
         new = [
-            Task(
-                f"replies:{cid}",
-                "replies",
-                "video/comment/list/",
-                {"comment_id": cid},
-                list(api_spec.COMMENT_FIELDS),
-            )
-            for (cid,) in rows
-            if f"replies:{cid}" not in have
+            t for t in reply_tasks(self.store.comments_with_replies(videos)) if t.key not in have
         ]
         if new:
             with self.store.transaction():
@@ -470,11 +310,7 @@ class Collector:
     def _mark_done(self, task: Task, why: dict[str, Any]) -> None:
         """Close a task without finishing it, saying why in its checkpoint (one statement)."""
         task.done = True
-        self.store.con.execute(
-            "UPDATE checkpoints SET done = true, task = json_merge_patch(task, ?) "
-            "WHERE run_id = ? AND task_key = ?",
-            [json.dumps(why), self.run_id, task.key],
-        )
+        self.store.mark_task_done(self.run_id or 0, task.key, why)
 
     def _split(self, task: Task, tasks: list[Task]) -> list[Task]:
         """A search id that keeps failing: replace the window by its halves."""
@@ -488,10 +324,8 @@ class Collector:
                 )
             task.cursor, task.search_id, task.restarted = None, None, True
             return [task]
-        new = []
-        for a, b in halves:
-            body = {**task.body, "start_date": yyyymmdd(a), "end_date": yyyymmdd(b)}
-            new.append(Task(f"{task.key}>{a}:{b}", "videos", task.endpoint, body, task.fields))
+        new = [window_task(task, a, b) for a, b in halves]
+        log.info("search ids keep failing for %s: split into %s", task.key, [t.key for t in new])
         with self.store.transaction():
             self._save_tasks(self.run_id or 0, new)
             self._mark_done(task, {"split_into": [t.key for t in new]})

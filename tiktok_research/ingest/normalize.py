@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..schema import MENTION_PATTERN
 from ..store.tables import ENTITIES
 
 #: earliest plausible post time (musical.ly / TikTok); earlier values are unit mix-ups or placeholders
@@ -295,7 +296,7 @@ def normalize_sql(
                 "OR t_video_description IS NULL THEN NULL "
                 "WHEN NOT contains(t_video_description, '@') "
                 "THEN [] ELSE regexp_extract_all(lower(t_video_description), "
-                "'@([a-z0-9_.]*[a-z0-9_])', 1) END AS _caption_mentions"
+                f"'{MENTION_PATTERN}', 1) END AS _caption_mentions"
             )
         caption = dedupe("_caption_mentions") if has_caption else "CAST(NULL AS VARCHAR[])"
         final["mentions"] = (

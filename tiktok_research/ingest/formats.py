@@ -70,17 +70,6 @@ RESEARCH_API = Format(
     ),
 )
 
-#: where the records of a Research API response sit under ``data``
-ENVELOPE_LISTS = (
-    "videos",
-    "comments",
-    "user_liked_videos",
-    "pinned_videos_list",
-    "user_pinned_videos",
-    "reposted_videos",
-    "user_reposted_videos",
-)
-
 # --- Zeeschuimer (4CAT's browser capture) ---------------------------------------------
 _STATS = {"playCount": V, "diggCount": V, "commentCount": V, "shareCount": V, "collectCount": V}
 ZEESCHUIMER = Format(

@@ -25,8 +25,9 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
+from ..api_spec import RECORD_LIST_KEYS
 from ..errors import ImportProblem
-from .formats import ENVELOPE_LISTS, Spec, spec_to_duckdb
+from .formats import Spec, spec_to_duckdb
 
 CHUNK_BYTES = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "64")) << 20
 RECORD_BATCH = 100_000
@@ -219,7 +220,7 @@ def _envelope_records(obj: Any) -> list[Any] | None:
         return [f"error response from the API: {err.get('code')}: {err.get('message', '')}"]
     if not isinstance(data, dict):
         return ["response 'data' is not an object"]
-    for key in ENVELOPE_LISTS:
+    for key in RECORD_LIST_KEYS:
         if isinstance(data.get(key), list):
             return data[key]
     if any(k in data for k in ("display_name", "follower_count", "bio_description")):

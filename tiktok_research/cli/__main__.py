@@ -1,0 +1,5 @@
+"""``python -m tiktok_research.cli``."""
+
+from . import main
+
+main()

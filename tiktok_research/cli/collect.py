@@ -1,0 +1,405 @@
+"""``collect videos|comments|users|resume``, ``refresh`` and ``status``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from .common import (
+    DAILY_QUOTA,
+    DEFAULT_DB_PATH,
+    MAX_RETRIES,
+    RETRY_BASE,
+    ApiBaseOpt,
+    DbOption,
+    DryOpt,
+    JsonOption,
+    QuotaOpt,
+    RetriesOpt,
+    RetryBaseOpt,
+    WaitOpt,
+    day,
+    emit,
+    guarded,
+    make_client,
+)
+
+app = typer.Typer()
+collect_app = typer.Typer(
+    help="Collect from the Research API into the store (resumable).", no_args_is_help=True
+)
+app.add_typer(collect_app, name="collect")
+
+
+def _run_collection(
+    db: Path,
+    command: str,
+    params: dict,
+    tasks: list,
+    *,
+    api_base: str | None,
+    wait: bool,
+    dry_run: bool,
+    as_json: bool,
+    max_retries: int,
+    retry_base: float,
+    daily_quota: int,
+    max_records: int | None = None,
+) -> None:
+    from ..collect import max_requests
+    from ..store import Store
+
+    with Store(db) as store:
+        if dry_run:
+            from datetime import UTC, datetime
+
+            used, _ = store.quota_used(datetime.now(UTC).date())
+            bound = None if params.get("replies") else max_requests(tasks, max_records)
+            plan = {
+                "command": command,
+                "tasks": len(tasks),
+                "windows": [t.key for t in tasks if t.kind == "videos"],
+                "max_requests": bound,
+                "quota_left_today": max(0, daily_quota - used),
+                "daily_quota": daily_quota,
+            }
+            text = (
+                f"{command}: {len(tasks)} task(s)"
+                + (
+                    f", windows: {', '.join(w.split(':', 1)[1] for w in plan['windows'])}"
+                    if plan["windows"]
+                    else ""
+                )
+                + "\nmost requests needed: "
+                + (f"{bound:,}" if bound is not None else "no bound without --max-videos")
+                + f"\nquota left today: {plan['quota_left_today']:,} of {daily_quota:,}"
+            )
+            emit(plan, as_json, text)
+            return
+        summary = _drive(
+            store,
+            lambda collector: collector.start(command, params, tasks),
+            api_base=api_base,
+            wait=wait,
+            as_json=as_json,
+            max_retries=max_retries,
+            retry_base=retry_base,
+            daily_quota=daily_quota,
+            max_records=max_records,
+        )
+    _report(summary, as_json)
+
+
+def _drive(
+    store,
+    start,
+    *,
+    api_base: str | None,
+    wait: bool,
+    as_json: bool,
+    max_retries: int,
+    retry_base: float,
+    daily_quota: int,
+    max_records: int | None = None,
+):
+    """Run a collection with a progress bar; ``start(collector)`` names the run."""
+    from ..collect import Collector
+    from .progress import CollectProgress
+
+    with make_client(api_base, max_retries, retry_base) as client:
+        collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
+        run_id = start(collector)
+        with CollectProgress(
+            enabled=None if not as_json else False, quota_left=collector.quota_left
+        ) as progress:
+            collector.progress = progress
+            return collector.run(run_id, max_records)
+
+
+def _report(summary, as_json: bool) -> None:
+    """A run's summary; exit 1 when it did not finish."""
+    emit(summary, as_json, summary.text())
+    if summary.status != "done":
+        raise typer.Exit(1)
+
+
+@collect_app.command("videos")
+@guarded
+def collect_videos(
+    since: Annotated[str, typer.Option("--since", help="First day (YYYY-MM-DD, UTC).")],
+    until: Annotated[str, typer.Option("--until", help="Last day (YYYY-MM-DD, UTC).")],
+    db: DbOption = DEFAULT_DB_PATH,
+    query_file: Annotated[
+        Path | None, typer.Option("--query-file", help="A query in the API's own JSON shape.")
+    ] = None,
+    hashtag: Annotated[
+        list[str] | None,
+        typer.Option("--hashtag", help="Hashtag (repeatable; any of them, or any --keyword)."),
+    ] = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option("--keyword", help="Caption keyword (repeatable).")
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="ISO region code (repeatable).")
+    ] = None,
+    username: Annotated[
+        list[str] | None, typer.Option("--username", help="Author (repeatable).")
+    ] = None,
+    music_id: Annotated[
+        list[str] | None, typer.Option("--music-id", help="Sound id (repeatable).")
+    ] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="Comma-separated video fields (default: all).")
+    ] = None,
+    max_videos: Annotated[
+        int | None, typer.Option("--max-videos", min=1, help="Stop after this many videos.")
+    ] = None,
+    random: Annotated[
+        bool,
+        typer.Option(
+            "--random", help="A random sample (up to 100 per window) instead of everything."
+        ),
+    ] = False,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    dry_run: DryOpt = False,
+    max_retries: RetriesOpt = MAX_RETRIES,
+    retry_base: RetryBaseOpt = RETRY_BASE,
+    daily_quota: QuotaOpt = DAILY_QUOTA,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect videos matching a query, in 30-day windows, page by page."""
+    from .. import api_spec
+    from ..api.query import Query
+    from ..collect import video_tasks
+
+    start, end = day(since), day(until)
+    if query_file:
+        if hashtag or keyword or region or username or music_id:
+            raise UsageError(
+                "give the query as --query-file or as flags (--hashtag, --keyword, --region, "
+                "--username, --music-id), not both"
+            )
+        query = Query.from_file(query_file)
+    else:
+        query = Query.from_flags(
+            hashtag or [], keyword or [], region or [], username or [], music_id or []
+        )
+    field_list = [f.strip() for f in fields.split(",")] if fields else list(api_spec.VIDEO_FIELDS)
+    bad = [f for f in field_list if api_spec.canonical_field(f) not in api_spec.VIDEO_FIELDS]
+    if bad:
+        raise UsageError(f"unknown video field(s) {bad}; valid: {', '.join(api_spec.VIDEO_FIELDS)}")
+    tasks = video_tasks(query, start, end, field_list, random)
+    params = {
+        "query": query.to_api(),
+        "since": str(start),
+        "until": str(end),
+        "fields": field_list,
+        "max_videos": max_videos,
+        "random": random,
+    }
+    _run_collection(
+        db,
+        "collect videos",
+        params,
+        tasks,
+        api_base=api_base,
+        wait=wait,
+        dry_run=dry_run,
+        as_json=as_json,
+        max_retries=max_retries,
+        retry_base=retry_base,
+        daily_quota=daily_quota,
+        max_records=max_videos,
+    )
+
+
+@collect_app.command("comments")
+@guarded
+def collect_comments(
+    db: DbOption = DEFAULT_DB_PATH,
+    video_id: Annotated[
+        list[int] | None, typer.Option("--video-id", help="Video id (repeatable).")
+    ] = None,
+    from_videos: Annotated[
+        bool, typer.Option("--from-videos", help="Every stored video with enough comments.")
+    ] = False,
+    min_comments: Annotated[
+        int, typer.Option("--min-comments", min=0, help="With --from-videos: at least this many.")
+    ] = 1,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", min=1, help="With --from-videos: the most-commented N videos only."
+        ),
+    ] = None,
+    replies: Annotated[
+        bool, typer.Option("--replies", help="Also the replies of every collected comment.")
+    ] = False,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    dry_run: DryOpt = False,
+    max_retries: RetriesOpt = MAX_RETRIES,
+    retry_base: RetryBaseOpt = RETRY_BASE,
+    daily_quota: QuotaOpt = DAILY_QUOTA,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect comments (the top 1,000 per video) and, with --replies, their replies."""
+    from ..collect import comment_tasks
+    from ..store import Store
+
+    if bool(video_id) == from_videos:
+        raise UsageError("give --video-id ... or --from-videos (one of the two)")
+    ids = list(video_id or [])
+    if from_videos:
+        with Store(db, read_only=True) as store:
+            ids = store.most_commented(min_comments, limit)
+        if not ids:
+            raise UsageError(f"no stored video has at least {min_comments} comments")
+    params = {"video_ids": ids, "replies": replies}
+    _run_collection(
+        db,
+        "collect comments",
+        params,
+        comment_tasks(ids),
+        api_base=api_base,
+        wait=wait,
+        dry_run=dry_run,
+        as_json=as_json,
+        max_retries=max_retries,
+        retry_base=retry_base,
+        daily_quota=daily_quota,
+    )
+
+
+@collect_app.command("users")
+@guarded
+def collect_users(
+    username: Annotated[list[str], typer.Option("--username", help="Account (repeatable).")],
+    db: DbOption = DEFAULT_DB_PATH,
+    followers: Annotated[bool, typer.Option("--followers", help="Also their followers.")] = False,
+    following: Annotated[bool, typer.Option("--following", help="Also who they follow.")] = False,
+    liked: Annotated[bool, typer.Option("--liked", help="Also their liked videos.")] = False,
+    pinned: Annotated[bool, typer.Option("--pinned", help="Also their pinned videos.")] = False,
+    reposted: Annotated[bool, typer.Option("--reposted", help="Also their reposts.")] = False,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    dry_run: DryOpt = False,
+    max_retries: RetriesOpt = MAX_RETRIES,
+    retry_base: RetryBaseOpt = RETRY_BASE,
+    daily_quota: QuotaOpt = DAILY_QUOTA,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect user info and, if asked, followers, following, liked, pinned and reposted lists."""
+    from ..collect import user_tasks
+
+    lists = [
+        n
+        for n, on in (
+            ("followers", followers),
+            ("following", following),
+            ("liked", liked),
+            ("pinned", pinned),
+            ("reposted", reposted),
+        )
+        if on
+    ]
+    params = {"usernames": username, "lists": lists}
+    _run_collection(
+        db,
+        "collect users",
+        params,
+        user_tasks(username, lists),
+        api_base=api_base,
+        wait=wait,
+        dry_run=dry_run,
+        as_json=as_json,
+        max_retries=max_retries,
+        retry_base=retry_base,
+        daily_quota=daily_quota,
+    )
+
+
+@collect_app.command("resume")
+@guarded
+def collect_resume(
+    db: DbOption = DEFAULT_DB_PATH,
+    run: Annotated[
+        int | None,
+        typer.Option("--run", help="Run id (default: the latest unfinished collection)."),
+    ] = None,
+    api_base: ApiBaseOpt = None,
+    wait: WaitOpt = False,
+    max_retries: RetriesOpt = MAX_RETRIES,
+    retry_base: RetryBaseOpt = RETRY_BASE,
+    daily_quota: QuotaOpt = DAILY_QUOTA,
+    as_json: JsonOption = False,
+) -> None:
+    """Continue an interrupted collection from its last saved page."""
+    from ..store import Store
+
+    with Store(db) as store:
+        run_id = run or store.latest_unfinished()
+        if run_id is None:
+            raise UsageError(f"no unfinished collection in {db}")
+        summary = _drive(
+            store,
+            lambda collector: run_id,
+            api_base=api_base,
+            wait=wait,
+            as_json=as_json,
+            max_retries=max_retries,
+            retry_base=retry_base,
+            daily_quota=daily_quota,
+        )
+    _report(summary, as_json)
+
+
+@app.command("refresh")
+@guarded
+def refresh_cmd(
+    db: DbOption = DEFAULT_DB_PATH,
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than", help="Re-check what was not checked within this long (e.g. 15d, 36h)."
+        ),
+    ] = "15d",
+    api_base: ApiBaseOpt = None,
+    max_retries: RetriesOpt = MAX_RETRIES,
+    retry_base: RetryBaseOpt = RETRY_BASE,
+    as_json: JsonOption = False,
+) -> None:
+    """The 15-day duty: re-check stored videos and comments, delete what is gone (audited)."""
+    from ..collect import refresh
+    from ..store import Store
+
+    age = _duration(older_than)
+    with Store(db) as store, make_client(api_base, max_retries, retry_base) as client:
+        out = refresh(store, client, age)
+    emit(out, as_json, out.text())
+
+
+def _duration(text: str):
+    from datetime import timedelta
+
+    text = text.strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].replace(".", "", 1).isdigit():
+        raise UsageError(f"--older-than expects a duration like 15d or 36h, got {text!r}")
+    return timedelta(**{units[text[-1]]: float(text[:-1])})
+
+
+@app.command("status")
+@guarded
+def status_cmd(db: DbOption = DEFAULT_DB_PATH, as_json: JsonOption = False) -> None:
+    """Each run's age and state, record counts, and what is past the 15-day refresh duty."""
+    from ..collect import status
+    from ..store import Store
+
+    with Store(db, read_only=True) as store:
+        st = status(store)
+    emit(st, as_json, st.text())
