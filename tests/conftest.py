@@ -48,10 +48,3 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
-
-
-def pytest_configure(config):
-    # tests/ holds helpers (asgi.py) imported as top-level modules
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))

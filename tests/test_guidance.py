@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import shutil
 
 import pytest
+from helpers import merge
 
 from tiktok_research import guidance
 from tiktok_research.guidance import GuidanceError, evaluate
 from tiktok_research.tools import dataset_finder, ethics_review, study_design
-
-
-def merge(base: dict, patch: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in patch.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def test_every_item_has_sources_and_the_catalogue_links_are_well_formed():

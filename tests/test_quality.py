@@ -1,4 +1,4 @@
-"""The code base stays ruff-clean (lint rules in pyproject.toml)."""
+"""The code base stays ruff-clean and type-checks (settings in pyproject.toml)."""
 
 import shutil
 import subprocess
@@ -10,14 +10,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _tool(name: str) -> str:
+    exe = shutil.which(name) or str(Path(sys.executable).with_name(name))
+    if not Path(exe).exists():
+        pytest.fail(f"{name} is not installed: install the test extra (pip install -e '.[test]')")
+    return exe
+
+
 def test_ruff_clean():
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
-    if not Path(ruff).exists():
-        pytest.fail("ruff is not installed: install the test extra (pip install -e '.[test]')")
     proc = subprocess.run(
-        [ruff, "check", "tiktok_research", "tests", "benchmarks"],
+        [_tool("ruff"), "check", "tiktok_research", "tests", "benchmarks"],
         cwd=ROOT,
         capture_output=True,
         text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_clean():
+    proc = subprocess.run(
+        [_tool("mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

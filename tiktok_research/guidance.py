@@ -344,7 +344,7 @@ def _read(name: str) -> dict[str, Any]:
     return read_mapping(guidance_dir() / name, "guidance file")
 
 
-def _items(model: type[BaseModel], raw: list[Any], file: str) -> list[Any]:
+def _items(model: type[BaseModel], raw: list[Any] | None, file: str) -> list[Any]:
     out = []
     for i, item in enumerate(raw or []):
         try:
@@ -392,10 +392,10 @@ def load() -> Guidance:
                 )
     for i, a in enumerate(g.adjustments):
         check_condition(a.when, f"guidance/ranking.yaml: adjustment #{i + 1}")
-        for r in a.routes:
-            if r not in g.routes:
+        for route_id in a.routes:
+            if route_id not in g.routes:
                 raise GuidanceError(
-                    f"guidance/ranking.yaml: adjustment #{i + 1} names unknown route {r!r}"
+                    f"guidance/ranking.yaml: adjustment #{i + 1} names unknown route {route_id!r}"
                 )
     for rule in g.rules:
         check_condition(rule.when, f"guidance/ethics.yaml: rule {rule.id}")

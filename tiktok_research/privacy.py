@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ MIN_KEY_BYTES = 16
 DEFAULT_K = 10
 
 
-def load_key(key_file: str | Path | None = None, *, data_paths: list[Path] = ()) -> bytes:
+def load_key(key_file: str | Path | None = None, *, data_paths: Sequence[Path] = ()) -> bytes:
     """The pseudonymisation key: from ``key_file`` or $TIKTOK_RESEARCH_PSEUDONYM_KEY.
 
     Refuses (UsageError) when there is none, when it is short, or when the key

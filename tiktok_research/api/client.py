@@ -13,6 +13,7 @@ and on permanent errors (``ApiError``). Every attempt can be reported to
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -32,6 +33,8 @@ from .auth import Credentials, TokenManager, default_cache_path
 from .query import Query
 from .transport import SyncASGITransport
 from .windows import windows, yyyymmdd
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://open.tiktokapis.com"
 SEARCH_ID_RE = re.compile(r"search[ _]?id .*(invalid|expired)", re.I)
@@ -216,6 +219,7 @@ class ResearchClient:
                 return Page(attempt.data or {}, attempt)
             if err.code == "access_token_invalid" and auth_renewals < 2:
                 auth_renewals += 1
+                log.info("%s: token refused, renewing it", endpoint)
                 self.tokens.token(force=True)
                 continue
             if isinstance(err, QuotaExceeded) or not isinstance(err, TransientApiError):
@@ -224,7 +228,11 @@ class ResearchClient:
                 search_failures += 1
                 if search_failures >= self.retry.search_id_attempts:
                     raise err
-                self.retry.sleep(self.retry.delay(search_failures - 1))
+                wait = self.retry.delay(search_failures - 1)
+                log.info(
+                    "%s: search id failed (%d), retrying in %.1fs", endpoint, search_failures, wait
+                )
+                self.retry.sleep(wait)
                 continue
             failures += 1
             if failures >= self.retry.max_attempts:
@@ -235,7 +243,18 @@ class ResearchClient:
                     err.status,
                 )
             base = self.retry.rate_limit_delay if err.code == "rate_limit_exceeded" else None
-            self.retry.sleep(self.retry.delay(failures - 1, base))
+            wait = self.retry.delay(failures - 1, base)
+            # the code and log id only: a body may carry what the caller asked for, never a token
+            log.info(
+                "%s: %s (log id %s), attempt %d of %d, retrying in %.1fs",
+                endpoint,
+                err.code,
+                err.log_id or "-",
+                failures,
+                self.retry.max_attempts,
+                wait,
+            )
+            self.retry.sleep(wait)
 
     def _once(
         self,
@@ -317,13 +336,7 @@ class ResearchClient:
                 f"a window runs at most {api_spec.MAX_WINDOW_DAYS} days forward; "
                 f"got {start}..{end} (use iter_videos to split longer ranges)"
             )
-        base: dict[str, Any] = {
-            "query": q,
-            "start_date": yyyymmdd(start),
-            "end_date": yyyymmdd(end),
-        }
-        if is_random:
-            base["is_random"] = True
+        base = video_query_base(q, start, end, is_random)
         ep = api_spec.BY_NAME["videos"]
         body = ep.request(base, cursor=cursor, search_id=search_id, max_count=max_count)
         return self.call(ep.path, body, list(fields))
@@ -480,6 +493,20 @@ class ResearchClient:
                 raise ApiError("validation_failed", f"compliance task {task} failed")
             self.retry.sleep(poll_every)
         raise TransientApiError("validation_timeout", f"compliance task {task} did not finish")
+
+
+def video_query_base(
+    query: dict[str, Any], start: date, end: date, is_random: bool = False
+) -> dict[str, Any]:
+    """The body of a video query for one window, before paging parameters."""
+    base: dict[str, Any] = {
+        "query": query,
+        "start_date": yyyymmdd(start),
+        "end_date": yyyymmdd(end),
+    }
+    if is_random:
+        base["is_random"] = True
+    return base
 
 
 def pinned_list(data: dict[str, Any]) -> list[dict[str, Any]]:

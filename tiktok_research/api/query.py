@@ -180,7 +180,7 @@ def _cond(field: str, values: tuple[Any, ...], op: str | None = None) -> Query:
         raise QueryError(f"{field}: give at least one value")
     # ints become the strings the API wants; anything else is left for the check to name
     vals = tuple(str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values)
-    operation = op or ("EQ" if len(vals) == 1 else "IN")
+    operation: Any = op or ("EQ" if len(vals) == 1 else "IN")
     q = Query(
         and_=(Condition.model_construct(operation=operation, field_name=field, field_values=vals),)
     )

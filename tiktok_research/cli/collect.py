@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -58,7 +58,7 @@ def _run_collection(
 
             used, _ = store.quota_used(datetime.now(UTC).date())
             bound = None if params.get("replies") else max_requests(tasks, max_records)
-            plan = {
+            plan: dict[str, Any] = {
                 "command": command,
                 "tasks": len(tasks),
                 "windows": [t.key for t in tasks if t.kind == "videos"],

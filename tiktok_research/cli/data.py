@@ -30,6 +30,14 @@ def import_cmd(
         bool,
         typer.Option("--strict", help="Store nothing from a file in which any row is rejected."),
     ] = False,
+    username: Annotated[
+        str | None,
+        typer.Option(
+            "--username",
+            help="The user a saved Research API user-info response belongs to (the response "
+            "does not name it).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import Research API output, Zeeschuimer/4CAT captures or CSV files, with a validation report.
@@ -42,7 +50,7 @@ def import_cmd(
 
     parsed = parse_mapping(mapping or [])
     with Store(db) as store:
-        report = import_files(store, paths, fmt, parsed, strict)
+        report = import_files(store, paths, fmt, parsed, strict, username)
     emit(
         report.model_dump(mode="json") | {"exit_code": report.exit_code}, as_json, report.to_text()
     )

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from .. import api_spec
-from ..api.client import Page
+from ..api.client import Page, video_query_base
 from ..api.query import Query
 from ..api.windows import windows, yyyymmdd
 
@@ -79,13 +79,7 @@ def video_tasks(
     q = query.to_api()
     tasks = []
     for start, end in windows(since, until):
-        body: dict[str, Any] = {
-            "query": q,
-            "start_date": yyyymmdd(start),
-            "end_date": yyyymmdd(end),
-        }
-        if random:
-            body["is_random"] = True
+        body = video_query_base(q, start, end, random)
         t = _task(f"videos:{start}:{end}", "videos", body)
         if fields:
             t.fields = list(fields)

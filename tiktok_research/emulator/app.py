@@ -296,7 +296,7 @@ class Emulator:
             result = handler(body if parse_json else request)
             if asyncio.iscoroutine(result):
                 result = await result
-            data, n_records = result
+            data, n_records = result  # type: ignore[misc]
             if used[1] + n_records > limit_rec:
                 raise Fail(
                     self.config.quota_error_code,
@@ -363,7 +363,7 @@ class Emulator:
         fav = self.config.favorites_spelling
         out = []
         for r in recs:
-            rec = {}
+            rec: dict[str, Any] = {}
             for f in wanted:
                 if f == "hashtag_info_list":
                     rec[f] = [
@@ -541,11 +541,11 @@ class Emulator:
         b = _parse(PlaylistBody, body)
         if self._playlists is None:
             pl = self.corpus.videos["playlist_id"].to_numpy()
-            rows = np.flatnonzero(pl)
-            order = np.argsort(pl[rows], kind="stable")
-            keys, starts = np.unique(pl[rows][order], return_index=True)
+            listed = np.flatnonzero(pl)
+            order = np.argsort(pl[listed], kind="stable")
+            keys, starts = np.unique(pl[listed][order], return_index=True)
             self._playlists = {
-                int(k): g for k, g in zip(keys, np.split(rows[order], starts[1:]), strict=True)
+                int(k): g for k, g in zip(keys, np.split(listed[order], starts[1:]), strict=True)
             }
         rows = self._playlists.get(b.playlist_id)
         if rows is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -283,7 +284,7 @@ class Corpus:
             "fixed_caption": np.full(n, -1),
         }
         cols = {k: np.concatenate([v, planted[k]]) for k, v in base.items()}
-        self._assemble(cols, planted["captions"])
+        self._assemble(cols, list(planted["captions"]))
 
     def _trend_slot(self, when: np.ndarray) -> np.ndarray:
         """Planted trends: each trend tag rises to a peak and decays; returns a tag slot."""
@@ -515,7 +516,8 @@ class Corpus:
 
     def _finish_truth(self, ids: np.ndarray, c: dict[str, np.ndarray]) -> None:
         fixed = c["fixed_caption"]
-        for g in self._groups:
+        groups: list[dict[str, Any]] = self._groups
+        for g in groups:
             rows = np.flatnonzero(fixed == g["group"])
             times, authors = c["when"][rows], c["author"][rows]
             for ep in g["episodes"]:
@@ -656,7 +658,7 @@ class Corpus:
             views = self.videos["view_count"].to_numpy()[own]
             rows = own[np.argsort(-views)[:3]]
             return rows, self.videos["create_time"].to_numpy()[rows]
-        size = int(min(n, rng.integers(5, 120 if kind == "liked" else 30)))
+        size = min(n, int(rng.integers(5, 120 if kind == "liked" else 30)))
         rows = np.unique((rng.random(size) ** 2 * n).astype(np.int64))
         times = np.sort(rng.integers(self.start_ts, self.end_ts, len(rows)))[::-1]
         return rows, times

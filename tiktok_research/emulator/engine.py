@@ -68,7 +68,7 @@ class Engine:
             if field == "effect_id":
                 params.append(value)
                 return "list_contains(effect_ids, ?)"
-            column, cast = {
+            spec: tuple[str, Any] = {
                 "create_date": ("create_date", int),
                 "username": ("username", str.lower),
                 "region_code": ("region_code", str.upper),
@@ -78,6 +78,7 @@ class Engine:
                 "view_count": ("view_count", int),
                 "comment_count": ("comment_count", int),
             }[field]
+            column, cast = spec
             params.append(cast(value))
             return f"{column} {cmp} ?"
 

@@ -74,7 +74,7 @@ def parse_mapping(items: Sequence[str]) -> dict[str, str]:
 
 
 def _csv_plan(fmt: str, header: list[str], mapping: dict[str, str], path: Path) -> Plan:
-    columns = {}
+    columns: dict[str, str] = {}
     for i, h in enumerate(header):
         columns.setdefault(norm_header(h), f"c{i}")
     kind = csv_kind(header)
@@ -117,7 +117,12 @@ def _json_plan(fmt: Format) -> Plan:
 
 
 def _chunks(
-    store: Store, path: Path, fmt: str, mapping: dict[str, str], staging: Staging
+    store: Store,
+    path: Path,
+    fmt: str,
+    mapping: dict[str, str],
+    staging: Staging,
+    username: str | None = None,
 ) -> tuple[Plan, Iterator[None]]:
     """What to normalise, and a generator staging the file chunk by chunk in ``_raw``."""
     con = store.con
@@ -129,9 +134,9 @@ def _chunks(
         spec = FORMATS[fmt].spec
         layout = json_layout(path)
         if layout == "document":
-            chunks = record_chunks(con, iter_json_document(path), spec)
+            chunks = record_chunks(con, iter_json_document(path, username), spec)
         elif layout == "ndjson-envelopes":
-            chunks = record_chunks(con, iter_ndjson_envelopes(path), spec)
+            chunks = record_chunks(con, iter_ndjson_envelopes(path, username), spec)
         else:
             chunks = ndjson_chunks(con, path, spec, staging)
         return _json_plan(FORMATS[fmt]), chunks
@@ -140,7 +145,13 @@ def _chunks(
 
 
 def import_file(
-    store: Store, path: Path, fmt: str, mapping: dict[str, str], run_id: int, strict: bool
+    store: Store,
+    path: Path,
+    fmt: str,
+    mapping: dict[str, str],
+    run_id: int,
+    strict: bool,
+    username: str | None = None,
 ) -> FileReport:
     """Import one file chunk by chunk; raises ImportProblem when it cannot be used at all.
 
@@ -151,7 +162,7 @@ def import_file(
     fmt = detect_format(path, mapped=bool(mapping)) if fmt == "auto" else fmt
     report = FileReport(file=str(path), format=fmt)
     staging = Staging()
-    plan, chunks = _chunks(store, path, fmt, mapping, staging)
+    plan, chunks = _chunks(store, path, fmt, mapping, staging, username)
     job = StagedRows(store, plan, report, run_id, fmt)
     for i, _ in enumerate(chunks, 1):
         job.chunk(write=not strict)
@@ -161,7 +172,7 @@ def import_file(
         # checked clean: read it again, this time storing
         checked = report.model_copy(deep=True)
         report.rows_read, report.kinds = 0, {}
-        plan, chunks = _chunks(store, path, fmt, mapping, Staging())
+        plan, chunks = _chunks(store, path, fmt, mapping, Staging(), username)
         for i, _ in enumerate(chunks, 1):
             job.chunk(write=True)
             if i % CHECKPOINT_EVERY == 0:
@@ -186,6 +197,7 @@ def import_files(
     fmt: str = "auto",
     mapping: dict[str, str] | None = None,
     strict: bool = False,
+    username: str | None = None,
 ) -> ImportReport:
     """Import files into ``store``; every file gets a section of the returned report."""
     if fmt != "auto" and fmt not in ALL_FORMATS:
@@ -193,17 +205,29 @@ def import_files(
             f"unknown --format {fmt!r}; choose auto or one of {', '.join(ALL_FORMATS)}"
         )
     mapping = mapping or {}
+    if username is not None:
+        username = username.strip().lstrip("@")
+        if not username:
+            raise UsageError("--username needs a name")
     report = ImportReport(db=str(store.path), strict=strict)
     with store.transaction():
         report.run_id = store.start_run(
             "import",
             "import",
-            {"files": [str(p) for p in paths], "format": fmt, "map": mapping, "strict": strict},
+            {
+                "files": [str(p) for p in paths],
+                "format": fmt,
+                "map": mapping,
+                "strict": strict,
+                "username": username,
+            },
         )
     for p in paths:
         path = Path(p)
         try:
-            report.files.append(import_file(store, path, fmt, mapping, report.run_id, strict))
+            report.files.append(
+                import_file(store, path, fmt, mapping, report.run_id, strict, username)
+            )
         except ImportProblem as exc:
             report.files.append(FileReport(file=str(path), status="unusable", error=str(exc)))
     stats = {

@@ -71,7 +71,13 @@ RESEARCH_API = Format(
 )
 
 # --- Zeeschuimer (4CAT's browser capture) ---------------------------------------------
-_STATS = {"playCount": V, "diggCount": V, "commentCount": V, "shareCount": V, "collectCount": V}
+_STATS: Spec = {
+    "playCount": V,
+    "diggCount": V,
+    "commentCount": V,
+    "shareCount": V,
+    "collectCount": V,
+}
 ZEESCHUIMER = Format(
     name="zeeschuimer",
     description="Zeeschuimer / 4CAT NDJSON capture of TikTok items",

@@ -40,6 +40,14 @@ def _shown(t: str) -> str:
     return f"'''' || CASE WHEN length({t}) > 60 THEN left({t}, 57) || '...' ELSE {t} END || ''''"
 
 
+#: what to say when a record lacks its key, where the usual cause is known
+MISSING_KEY = {
+    ("users", "username"): "missing (required): a saved user-info response does not name its "
+    "user (the API takes the name in the request); import it with --username NAME, or wrap "
+    'it as {"username": NAME, "data": ...}',
+}
+
+
 @dataclass(frozen=True)
 class Parsed:
     value: str  # SQL giving the typed value from the text column t
@@ -61,9 +69,11 @@ def parse_id(t: str, v: str = "v") -> Parsed:
     )
     problem = (
         f"CASE WHEN {v} IS NULL AND NOT {_blank(t)} AND NOT regexp_full_match({s}, '0+') THEN "
-        f"CASE WHEN regexp_matches({s}, '[eE.]') THEN 'looks like a floating-point number, "
+        f"CASE WHEN regexp_full_match({s}, '[0-9]+') THEN 'out of the int64 range "
+        f"(at most 9223372036854775807, 19 digits): ' || {_shown(t)} "
+        f"WHEN regexp_matches({s}, '[eE.]') THEN 'looks like a floating-point number, "
         f"so the id has lost precision: ' || {_shown(t)} "
-        f"ELSE 'expected an integer id (digits, at most 2^63-1), got ' || {_shown(t)} END "
+        f"ELSE 'expected an integer id (digits), got ' || {_shown(t)} END "
         f"WHEN {v} < 0 THEN 'expected a positive id, got ' || {_shown(t)} END"
     )
     return Parsed(value, problem)
@@ -278,12 +288,12 @@ def normalize_sql(
                 final[c] = f"{p.post} AS {c}"
     for key in e.key if require_key else ():
         t = f"t_{key}"
+        why = MISSING_KEY.get((entity, key), "missing (required)")
         problems.insert(
             0,
             (
                 key,
-                f"CASE WHEN {key} IS NULL AND ({_blank(t)} OR trim({t}) = '0') "
-                f"THEN 'missing (required)' END",
+                f"CASE WHEN {key} IS NULL AND ({_blank(t)} OR trim({t}) = '0') THEN '{why}' END",
             ),
         )
     if entity == "videos":

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,33 @@ from .formats import Spec, spec_to_duckdb
 CHUNK_BYTES = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "64")) << 20
 RECORD_BATCH = 100_000
 BOM = b"\xef\xbb\xbf"
+
+
+#: an integer literal too long for int64 (20 or more digits, outside strings or not)
+_LONG_INT = re.compile(rb"(?<![0-9.eE])[0-9]{20,}(?![0-9.eE])")
+
+
+def loads(raw: bytes) -> Any:
+    """Parse JSON keeping every integer exact.
+
+    orjson reads an integer beyond 64 bits as a float, which would turn an
+    over-long id into '7.32e+19'; such (rare) text goes through the standard
+    parser, which keeps the digits, so the field check can quote them.
+    """
+    if _LONG_INT.search(raw):
+        return json.loads(raw)
+    return orjson.loads(raw)
+
+
+def _has_long_int(path: Path, block: int = 1 << 24) -> bool:
+    """Whether the file holds an integer literal of 20 or more digits (read block by block)."""
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(block):
+            if _LONG_INT.search(tail + chunk):
+                return True
+            tail = chunk[-32:]
+    return False
 
 
 class Staging:
@@ -210,8 +238,14 @@ def record_chunks(
         yield
 
 
-def _envelope_records(obj: Any) -> list[Any] | None:
-    """The records inside a Research API response, or None if ``obj`` is not a response."""
+def _envelope_records(obj: Any, username: str | None = None) -> list[Any] | None:
+    """The records inside a Research API response, or None if ``obj`` is not a response.
+
+    A user-info response does not name its user (the request did): the name
+    comes from the record, else from a wrapper around the response
+    (``{"username": ..., "data": ...}`` or ``{"request": {"username": ...}, ...}``),
+    else from ``username`` (the import's ``--username``).
+    """
     if not isinstance(obj, dict) or "data" not in obj or "id" in obj or "video_id" in obj:
         return None
     data = obj["data"]
@@ -224,7 +258,14 @@ def _envelope_records(obj: Any) -> list[Any] | None:
         if isinstance(data.get(key), list):
             return data[key]
     if any(k in data for k in ("display_name", "follower_count", "bio_description")):
-        return [data]
+        request = obj.get("request")
+        name = (
+            data.get("username")
+            or obj.get("username")
+            or (request.get("username") if isinstance(request, dict) else None)
+            or username
+        )
+        return [{**data, "username": name} if name else data]
     return []
 
 
@@ -232,7 +273,9 @@ def _item(obj: Any) -> Any:
     return obj if isinstance(obj, dict | str) else "expected a JSON object"
 
 
-def iter_ndjson_envelopes(path: Path) -> Iterator[tuple[int | None, int, Any]]:
+def iter_ndjson_envelopes(
+    path: Path, username: str | None = None
+) -> Iterator[tuple[int | None, int, Any]]:
     """Records of an NDJSON file whose lines are whole responses (or records)."""
     with path.open("rb") as f:
         for line_no, raw in enumerate(f, 1):
@@ -241,11 +284,11 @@ def iter_ndjson_envelopes(path: Path) -> Iterator[tuple[int | None, int, Any]]:
             if not raw.strip():
                 continue
             try:
-                obj = orjson.loads(raw.replace(b"\x00", b""))
-            except orjson.JSONDecodeError:
+                obj = loads(raw.replace(b"\x00", b""))
+            except ValueError:  # orjson's and json's decode errors
                 yield line_no, 0, "invalid JSON (truncated or malformed)"
                 continue
-            inner = _envelope_records(obj)
+            inner = _envelope_records(obj, username)
             if inner is None:
                 yield line_no, 0, _item(obj)
                 continue
@@ -253,7 +296,9 @@ def iter_ndjson_envelopes(path: Path) -> Iterator[tuple[int | None, int, Any]]:
                 yield line_no, i, _item(rec)
 
 
-def iter_json_document(path: Path) -> Iterator[tuple[int | None, int, Any]]:
+def iter_json_document(
+    path: Path, username: str | None = None
+) -> Iterator[tuple[int | None, int, Any]]:
     """Records of one JSON document: a response, a list of records or of responses.
 
     Lists are streamed item by item, so a large JSON array need not fit in memory.
@@ -268,16 +313,19 @@ def iter_json_document(path: Path) -> Iterator[tuple[int | None, int, Any]]:
                 if f.read(3) != BOM:
                     f.seek(0)
                 rec = 0
-                for item in ijson.items(f, "item", use_float=True):
-                    inner = _envelope_records(item)
+                # the fast C parser refuses integers beyond 64 bits; the pure-Python one keeps
+                # them, so the field check can name them
+                parser = ijson.get_backend("python") if _has_long_int(path) else ijson
+                for item in parser.items(f, "item", use_float=True):
+                    inner = _envelope_records(item, username)
                     for sub in inner if inner is not None else [item]:
                         rec += 1
                         yield None, rec, _item(sub)
             return
-        obj = orjson.loads(path.read_bytes().removeprefix(BOM).replace(b"\x00", b""))
-    except (ijson.JSONError, orjson.JSONDecodeError, ValueError) as exc:
+        obj = loads(path.read_bytes().removeprefix(BOM).replace(b"\x00", b""))
+    except (ijson.JSONError, orjson.JSONDecodeError, ValueError) as exc:  # json's too
         raise ImportProblem(f"{path}: not valid JSON ({exc})") from exc
-    inner = _envelope_records(obj)
+    inner = _envelope_records(obj, username)
     for i, item in enumerate(inner if inner is not None else [obj], 1):
         yield None, i, _item(item)
 
@@ -323,8 +371,10 @@ def csv_chunks(
         con.register("_csv_arrow", pa.table(data))
         con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _csv_arrow")
         con.unregister("_csv_arrow")
-        for v in (lines, errors, *cols):
-            v.clear()
+        lines.clear()
+        errors.clear()
+        for c in cols:
+            c.clear()
 
     with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as f:
         reader = csv.reader(_strip_nul(f, staging), delimiter=delimiter)
@@ -341,7 +391,8 @@ def csv_chunks(
                     "re-save the file as UTF-8"
                 ) from exc
             except csv.Error as exc:
-                row, problem = [], f"unreadable CSV row: {exc}"
+                row = []
+                problem: str | None = f"unreadable CSV row: {exc}"
             else:
                 problem = (
                     None

@@ -77,7 +77,13 @@ def pseudonymised_select(
         name = f"pseudonym_{kind}"
         with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
             store.con.remove_function(name)
-        store.con.create_function(name, pseudo.arrow(kind), ["VARCHAR"], "VARCHAR", type="arrow")
+        store.con.create_function(
+            name,
+            pseudo.arrow(kind),
+            ["VARCHAR"],
+            "VARCHAR",
+            type="arrow",  # type: ignore[call-overload]
+        )
     rules = PSEUDONYMISE.get(table)
     if rules is None:
         raise UsageError(f"no pseudonymisation rules for table {table}")

@@ -167,7 +167,8 @@ def run(inp: Input) -> Output:
     rtype = g.research_types[inp.research_type]
     facts = _facts(inp)
     weights = {r.route: r for r in rtype.routes}
-    ranked, ruled_out = [], []
+    ranked: list[Any] = []
+    ruled_out: list[Any] = []
     for route in g.routes.values():
         fit = weights.get(route.id)
         score = float(fit.weight) if fit else 0.0

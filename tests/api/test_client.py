@@ -10,36 +10,16 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+from helpers import app_with, reference_ids
 
 from tiktok_research.api import Q, ResearchClient, RetryPolicy, SearchIdExpired, windows
-from tiktok_research.emulator import EmulatorConfig, create_app
 from tiktok_research.errors import ApiError, AuthError, QuotaExceeded, TransientApiError, UsageError
-
-CLOCK = datetime(2024, 6, 1, tzinfo=UTC).timestamp()
-
-
-def app_with(**kw):
-    kw.setdefault("videos", 4000)
-    kw.setdefault("clock_start", CLOCK)
-    return create_app(EmulatorConfig(**kw))
 
 
 def client_for(app, attempts=None, **retry):
     retry.setdefault("sleep", lambda s: None)
     on = attempts.append if attempts is not None else None
     return ResearchClient.for_app(app, retry=RetryPolicy(**retry), on_attempt=on)
-
-
-def reference_ids(app, query, since, until) -> list[int]:
-    """Every visible match, straight from the emulator's engine (no HTTP, no paging)."""
-    emu = app.state.emulator
-    out = []
-    for start, end in windows(since, until):
-        lo = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
-        hi = int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp()) + 86400
-        rows = emu.visible(emu.engine.search(query.to_api(), lo, hi, searchable_before=2**40))
-        out += [int(i) for i in emu.corpus.ids[rows]]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -277,3 +257,17 @@ def test_secret_and_token_never_show(caplog, capsys):
         texts.append(str(exc))
     for t in texts:
         assert secret not in t and token not in t
+
+
+def test_retries_are_logged_without_secrets(caplog):
+    """Retries show in the ``tiktok_research`` log (code, log id, attempt), never the token."""
+    caplog.set_level(logging.INFO, logger="tiktok_research")
+    app = app_with(fault_rate=0.5, seed=3)
+    c = client_for(app, max_attempts=30)
+    for day in range(1, 8):
+        c.query_videos(Q.region("US"), date(2024, 1, day), date(2024, 1, day))
+    retries = [r for r in caplog.records if "retrying in" in r.getMessage()]
+    assert retries and all(r.name == "tiktok_research.api.client" for r in retries)
+    token = c.tokens.token()
+    secret = c.credentials.client_secret.get_secret_value()
+    assert token not in caplog.text and secret not in caplog.text

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import yaml
 
 from tiktok_research import guidance
-from tiktok_research.store import Store
-
-KEY = "a-secret-key-of-enough-length"
 
 
 def test_design_command(cli):
@@ -57,68 +53,6 @@ def test_ethics_review_command(cli, tmp_path):
     sample = tmp_path / "sample.yaml"
     sample.write_text(cli("ethics-review", "--example").stdout)
     assert cli.json("ethics-review", sample)["verdict"] == "none"
-
-
-def test_pseudonymised_export_leaves_no_raw_username(cli, db, tmp_path, fixtures, monkeypatch):
-    cli(
-        "import",
-        fixtures / "zeeschuimer.ndjson",
-        fixtures / "4cat.csv",
-        fixtures / "research_api_page.json",
-        "--db",
-        db,
-    )
-    with Store(db, read_only=True) as s:
-        names = {
-            r[0]
-            for r in s.con.execute(
-                "SELECT username FROM users UNION SELECT username FROM videos "
-                "UNION SELECT unnest(mentions) FROM videos"
-            ).fetchall()
-            if r[0]
-        }
-        displays = {
-            r[0] for r in s.con.execute("SELECT display_name FROM users").fetchall() if r[0]
-        }
-    assert {"carol", "dave", "eve", "bob", "greta"} <= names
-    monkeypatch.delenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", raising=False)
-    refused = cli.json(
-        "export",
-        "--db",
-        db,
-        "--out",
-        tmp_path / "out" / "v.csv",
-        "--format",
-        "csv",
-        "--pseudonymise",
-        expect=2,
-    )
-    assert "secret key" in refused["message"] and not (tmp_path / "out" / "v.csv").exists()
-    monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", KEY)
-
-    def export(table: str, fmt: str, out):
-        cli("export", "--db", db, "--table", table, "--format", fmt, "--out", out, "--pseudonymise")
-        return out
-
-    outputs = [
-        export(table, fmt, tmp_path / "out" / f"{table}.{fmt}")
-        for table in ("videos", "users", "comments")
-        for fmt in ("csv", "ndjson", "parquet")
-    ]
-    for out in outputs:
-        data = (
-            out.read_bytes()
-            if out.suffix != ".parquet"
-            else str(duckdb.sql(f"SELECT * FROM '{out}'").fetchall()).encode()
-        )
-        low = data.lower()
-        for n in names | displays:
-            assert n.lower().encode() not in low, (out, n)
-    again = export("users", "csv", tmp_path / "again.csv")
-    assert again.read_text() == (tmp_path / "out" / "users.csv").read_text()  # stable
-    monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", KEY + "-other")
-    other = export("users", "csv", tmp_path / "other.csv")
-    assert other.read_text() != again.read_text()
 
 
 def test_advice_commands_have_help(cli):

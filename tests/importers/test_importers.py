@@ -377,7 +377,7 @@ def test_a_crash_mid_import_leaves_whole_chunks_only(tmp_path):
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
     )
     assert proc.returncode == 9, proc.stderr
     with Store(db, read_only=True) as s:
@@ -413,3 +413,38 @@ def test_streaming_memory_does_not_hold_the_file(store, tmp_path, monkeypatch, l
     f = import_files(store, [path]).files[0]
     assert f.inserted == 2000
     assert len(sizes) > 5 and max(sizes) < 2000 / 4
+
+
+def test_an_id_beyond_int64_is_named_and_leaves_its_neighbours_exact(store, tmp_path):
+    too_long = "73219876543210987654"
+    big, ok = int(too_long), 7321987654321098765  # json.dumps writes both digit for digit
+    doc = tmp_path / "page.json"
+    t = 1_700_000_000
+    page = {"data": {"videos": [{"id": big, "create_time": t}, {"id": ok, "create_time": t}]}}
+    doc.write_text(json.dumps({**page, "error": {"code": "ok"}}))
+    array = tmp_path / "list.json"
+    array.write_text(json.dumps([{"id": big}, {"id": ok + 1}]))
+    lines = tmp_path / "lines.ndjson"
+    lines.write_text(json.dumps({"id": big}) + "\n" + json.dumps({"id": ok + 2}) + "\n")
+    report = import_files(store, [doc, array, lines])
+    for f in report.files:
+        assert f.rejected == 1 and f.inserted == 1, f
+        (reject,) = f.rejects
+        assert reject.field == "id" and "out of the int64 range" in reject.reason
+        assert f"'{too_long}'" in reject.reason and "floating" not in reject.reason
+    ids = sorted(r[0] for r in store.con.execute("SELECT id FROM videos").fetchall())
+    assert ids == [7321987654321098765, 7321987654321098766, 7321987654321098767]
+
+
+def test_a_user_info_response_takes_its_name_from_the_import_or_a_wrapper(store, tmp_path):
+    info = {"display_name": "Some One", "follower_count": 12, "bio_description": "hi"}
+    bare = tmp_path / "user.json"
+    bare.write_text(json.dumps({"data": info, "error": {"code": "ok"}}))
+    (f,) = import_files(store, [bare]).files
+    assert f.rejected == 1 and "--username" in f.rejects[0].reason
+    assert import_files(store, [bare], username="@someone").files[0].inserted == 1
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"request": {"username": "wrapped_one"}, "data": info}))
+    assert import_files(store, [wrapped]).files[0].inserted == 1
+    rows = store.con.execute("SELECT username, follower_count FROM users ORDER BY 1").fetchall()
+    assert rows == [("someone", 12), ("wrapped_one", 12)]

@@ -8,50 +8,21 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from helpers import QUERY, SINCE, UNTIL, app_with, collector, reference_ids, run_videos, stored_ids
 from servers import ROOT, emulator_server
-from test_client import app_with, reference_ids
 
-from tiktok_research.api import Q, ResearchClient, RetryPolicy
 from tiktok_research.collect import (
-    Collector,
     comment_tasks,
-    refresh,
-    status,
     user_tasks,
     video_tasks,
 )
 from tiktok_research.collect.journal import Journal, journal_path, merge_pages
 from tiktok_research.store import Store
-
-SINCE, UNTIL = date(2024, 1, 1), date(2024, 3, 31)
-QUERY = Q.region("US", "DE")
-
-
-def collector(app, store, **kw):
-    client = ResearchClient.for_app(
-        app,
-        retry=RetryPolicy(
-            sleep=lambda s: None,
-            max_attempts=kw.pop("attempts", 12),
-            search_id_attempts=kw.pop("sid", 4),
-        ),
-    )
-    return Collector(store, client, **kw)
-
-
-def run_videos(col, query=QUERY, since=SINCE, until=UNTIL, **params):
-    tasks = video_tasks(query, since, until)
-    run = col.start("collect videos", {"query": query.to_api(), **params}, tasks)
-    return col.run(run, params.get("max_videos"))
-
-
-def stored_ids(store) -> list[int]:
-    return [r[0] for r in store.con.execute("SELECT id FROM videos ORDER BY id DESC").fetchall()]
 
 
 def test_collects_exactly_the_matches_and_keeps_a_true_ledger(db):
@@ -360,80 +331,6 @@ def test_kill_9_and_resume_lose_nothing_and_respend_at_most_one_request_per_kill
     assert runs == 1  # every rerun continued the same run
     served = stats["requests"]["video/query/"]["200"]
     assert pages <= served <= pages + kills
-
-
-def test_refresh_deletes_what_is_gone_and_audits_it(db):
-    app = app_with(videos=6000, deletion_rate=0.2)
-    emu = app.state.emulator
-    with Store(db) as store:
-        col = collector(app, store)
-        run_videos(col, until=date(2024, 1, 30))
-        top = [
-            r[0]
-            for r in store.con.execute(
-                "SELECT id FROM videos ORDER BY comment_count DESC LIMIT 2"
-            ).fetchall()
-        ]
-        col.run(col.start("collect comments", {"video_ids": top}, comment_tasks(top)))
-        before = set(stored_ids(store))
-        emu.offset += 31 * 86400
-        client = ResearchClient.for_app(app, retry=RetryPolicy(sleep=lambda s: None))
-        out = refresh(store, client, older_than=timedelta(0), poll_every=0)
-        after = set(stored_ids(store))
-        now = emu.now()
-        gone = {i for i in before if emu.deleted_at[emu.row_of(i)] <= now}
-        assert gone and before - after == gone
-        assert out.deleted["video"] == len(gone) and out.method["video"] == "batch compliance"
-        audit = store.con.execute(
-            "SELECT record_id, reason FROM deletions WHERE record_type = 'video'"
-        ).fetchall()
-        assert {a[0] for a in audit} == gone
-        assert (
-            store.con.execute(
-                "SELECT count(*) FROM video_snapshots WHERE video_id IN "
-                "(SELECT record_id FROM deletions)"
-            ).fetchall()[0][0]
-            == 0
-        )
-        assert (
-            store.con.execute("SELECT count(*) FROM videos WHERE checked_at IS NULL").fetchall()[0][
-                0
-            ]
-            == 0
-        )
-        compliance = ("validation_task/create/", "validation_task_status/get/")
-        compliance += ("validation_task/download/",)
-        served = sum(sum(emu.stats()["requests"][ep].values()) for ep in compliance)
-        logged = store.con.execute(
-            "SELECT count(*) FROM api_requests WHERE run_id = ?", [out.run_id]
-        ).fetchall()[0][0]
-        assert logged == served > 0  # the refresh's requests are in the quota ledger
-        st = status(store)
-        assert st.last_refresh and not st.warnings
-        store.con.execute("UPDATE videos SET checked_at = now() - INTERVAL 20 DAY")
-        assert "refresh" in status(store).warnings[0]
-
-
-def test_refresh_falls_back_to_id_queries(db, monkeypatch):
-    monkeypatch.setattr("tiktok_research.api_spec.COMPLIANCE_MAX_IDS", 100)  # several batches
-    app = app_with(videos=4000, deletion_rate=0.3)
-    emu = app.state.emulator
-    with Store(db) as store:
-        run_videos(collector(app, store), until=date(2024, 1, 30))
-        emu.offset += 31 * 86400
-        from tiktok_research.emulator.app import Fail
-
-        def no_tasks(request):
-            raise Fail("scope_not_authorized", "batch compliance is not in your scopes")
-
-        emu.create_task = no_tasks
-        client = ResearchClient.for_app(app, retry=RetryPolicy(sleep=lambda s: None))
-        before = set(stored_ids(store))
-        out = refresh(store, client, older_than=timedelta(0))
-        assert out.method["video"] == "video_id queries" and out.checked["video"] > 100
-        assert emu.stats()["requests"]["validation_task/create/"] == {"401": 1}  # asked once
-        gone = {i for i in before if emu.deleted_at[emu.row_of(i)] <= emu.now()}
-        assert before - set(stored_ids(store)) == gone and gone
 
 
 @pytest.mark.parametrize("lists", [["followers"], []])

@@ -6,17 +6,15 @@ import json
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from tiktok_research import guidance
 from tiktok_research.errors import UsageError
-from tiktok_research.privacy import Pseudonymiser, load_key, strip_mentions, suppress_small_cells
 from tiktok_research.tools import dataset_finder, ethics_review, study_design
 from tiktok_research.tools.dataset_finder import DATAVERSE, OSF, ZENODO
 
-LIVE = Path(__file__).parent / "fixtures" / "live"
+LIVE = Path(__file__).parents[1] / "fixtures" / "live"
 
 
 def design(**kw):
@@ -139,7 +137,7 @@ G = guidance.load()
 
 
 def review(patch: dict) -> set[str]:
-    from test_guidance import merge
+    from helpers import merge
 
     out = ethics_review.run(ethics_review.Input(plan=merge(G.example_plan, patch)))
     return {f.id for f in out.findings}
@@ -207,42 +205,3 @@ def test_a_typo_in_a_plan_field_is_refused():
 
 
 # --- pseudonymisation and small cells ------------------------------------------------------
-KEY = b"a-secret-key-of-enough-length"
-
-
-def test_pseudonyms_are_stable_per_key_and_differ_across_keys():
-    a, b = Pseudonymiser(KEY), Pseudonymiser(KEY + b"2")
-    assert a("Alice") == a("@alice") == a("alice")
-    assert a("alice") != a("bob") and a("alice") != b("alice")
-    assert a("alice").startswith("u_") and "alice" not in a("alice")
-    assert a(7234567890123456789, "i") == a("7234567890123456789", "i")
-    assert repr(a) == "Pseudonymiser(key=***)"
-
-
-def test_no_key_no_pseudonyms(monkeypatch, tmp_path):
-    monkeypatch.delenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", raising=False)
-    with pytest.raises(UsageError, match="needs a secret key"):
-        load_key()
-    monkeypatch.setenv("TIKTOK_RESEARCH_PSEUDONYM_KEY", "short")
-    with pytest.raises(UsageError, match="at least"):
-        load_key()
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "key").write_bytes(KEY)
-    with pytest.raises(UsageError, match="apart from the data"):
-        load_key(data / "key", data_paths=[data / "study.duckdb"])
-    (tmp_path / "key").write_bytes(KEY)
-    assert load_key(tmp_path / "key", data_paths=[data / "study.duckdb"]) == KEY
-
-
-def test_mentions_and_small_cells():
-    assert strip_mentions("thanks @Bob.x and @carol_1!") == "thanks @user and @user!"
-    t = pd.DataFrame({"hashtag": ["a", "b", "c"], "n": [50, 9, 10]})
-    out = suppress_small_cells(t)
-    assert (
-        out["n"].tolist()[0] == 50 and pd.isna(out["n"].tolist()[1]) and out["n"].tolist()[2] == 10
-    )
-    assert out["suppressed"].tolist() == [False, True, False]
-    assert suppress_small_cells(t, k=5)["suppressed"].tolist() == [False, False, False]
-    with pytest.raises(UsageError):
-        suppress_small_cells(t, "count")

@@ -9,8 +9,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from helpers import app_with, reference_ids
 from servers import ROOT, emulator_server
-from test_client import app_with, reference_ids
 
 from tiktok_research.api import Q
 from tiktok_research.store import Store
