@@ -41,14 +41,20 @@ ALLOWED: dict[str, set[str]] = {
     "report": BASE | {"store", "privacy", "analysis", "network", "guidance", "collect"},
     "demo": BASE | _BELOW_TOOLS | {"tools"},
     "tools": BASE | _BELOW_TOOLS,
-    "mcp_server": BASE | {"tools"},
+    "mcp_server": BASE | {"tools", "store"},
     "cli": BASE | _BELOW_TOOLS | {"tools", "demo", "mcp_server"},
 }
 
 
 def _room(module: str) -> str | None:
+    """The room of a module path (None: outside the package, or the package's own
+    ``__init__`` names such as ``__version__``, which every room may use)."""
     parts = module.split(".")
-    return parts[1] if parts[0] == "tiktok_research" and len(parts) > 1 else None
+    if parts[0] != "tiktok_research" or len(parts) < 2:
+        return None
+    room = parts[1]
+    exists = (PKG / room).is_dir() or (PKG / f"{room}.py").exists()
+    return room if exists else None
 
 
 def edges() -> list[tuple[str, str, str]]:

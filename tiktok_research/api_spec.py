@@ -540,6 +540,15 @@ def canonical_field(name: str) -> str:
     return FIELD_SPELLINGS.get(name, name)
 
 
+def check_video_fields(fields: list[str] | None) -> list[str]:
+    """The video fields to request (all when none are named); QueryProblem names unknown ones."""
+    wanted = [f.strip() for f in fields or [] if f.strip()] or list(VIDEO_FIELDS)
+    bad = [f for f in wanted if canonical_field(f) not in VIDEO_FIELDS]
+    if bad:
+        raise QueryProblem(f"unknown video field(s) {bad}; valid: {', '.join(VIDEO_FIELDS)}")
+    return wanted
+
+
 class QueryProblem(ValueError):
     """A query the Research API would refuse; the message names the problem."""
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from tiktok_research import guidance
 from tiktok_research.errors import UsageError
-from tiktok_research.tools import dataset_finder, ethics_review, study_design
+from tiktok_research.tools import TOOLS, dataset_finder, ethics_review, study_design
 from tiktok_research.tools.dataset_finder import DATAVERSE, OSF, ZENODO
 
 LIVE = Path(__file__).parents[1] / "fixtures" / "live"
@@ -199,9 +199,20 @@ def test_a_good_plan_gets_no_blocker_and_a_dmp():
     assert all(f.sources and f.mitigation for f in bad.findings)
 
 
-def test_a_typo_in_a_plan_field_is_refused():
-    with pytest.raises(UsageError, match="ethic_approval"):
-        ethics_review.run(ethics_review.Input(plan={"ethic_approval": {"status": "approved"}}))
+def test_a_plan_is_typed_and_a_typo_or_wrong_type_is_named():
+    tool = TOOLS["ethics_review"]
+    with pytest.raises(UsageError, match="plan.ethic_approval: unknown field"):
+        tool.validate({"plan": {"ethic_approval": {"status": "approved"}}})
+    with pytest.raises(UsageError, match="plan.storage.encrypyed: unknown field"):
+        tool.validate({"plan": {"storage": {"encrypyed": True}}})
+    # a string where the plan needs an object is an error, never "no ethics approval"
+    with pytest.raises(UsageError, match="plan.ethics_approval: .*'approved'"):
+        tool.validate({"plan": {"ethics_approval": "approved"}})
+    schema = tool.input_schema()
+    assert (
+        "StudyPlan" in schema["$defs"]
+        and "ethics_approval" in schema["$defs"]["StudyPlan"]["properties"]
+    )
 
 
 # --- pseudonymisation and small cells ------------------------------------------------------

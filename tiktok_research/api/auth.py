@@ -46,8 +46,9 @@ class Credentials(BaseModel):
             return cls.from_file(Path(path))
         raise UsageError(
             "no Research API credentials: set TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET, or "
-            "TIKTOK_CREDENTIALS_FILE (a JSON file readable only by you); to try things "
-            "without approval, run `tiktok-research demo` or `tiktok-research emulator serve`"
+            "TIKTOK_CREDENTIALS_FILE (a JSON file readable only by you), and TIKTOK_API_BASE to "
+            "talk to an emulator instead of TikTok; to try things without approval, run "
+            "`tiktok-research demo` or `tiktok-research emulator serve`"
         )
 
     @classmethod

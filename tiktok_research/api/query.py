@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api_spec import QueryProblem, validate_query
+from ..api_spec import QueryProblem, check_video_fields, validate_query
 from ..errors import QueryError
 
 Operation = Literal["EQ", "IN", "GT", "GTE", "LT", "LTE"]
@@ -127,6 +127,7 @@ class Query(BaseModel):
         usernames: Iterable[str] = (),
         music_ids: Iterable[str] = (),
         exclude_keywords: Iterable[str] = (),
+        effect_ids: Iterable[str] = (),
     ) -> Query:
         """Simple CLI flags: each kind is an either-or list; kinds must all hold.
 
@@ -140,7 +141,12 @@ class Query(BaseModel):
             q = topic[0]
             for t in topic[1:]:
                 q = q | t
-        for values, make in ((regions, Q.region), (usernames, Q.username), (music_ids, Q.music_id)):
+        for values, make in (
+            (regions, Q.region),
+            (usernames, Q.username),
+            (music_ids, Q.music_id),
+            (effect_ids, Q.effect_id),
+        ):
             values = list(values)
             if values:
                 q = make(*values) if q is None else q & make(*values)
@@ -149,7 +155,7 @@ class Query(BaseModel):
         if q is None:
             raise QueryError(
                 "give at least one of --hashtag, --keyword, --region, --username, "
-                "--music-id or a --query-file"
+                "--music-id, --effect-id or a --query-file"
             )
         q.to_api()
         return q
@@ -165,6 +171,14 @@ class Query(BaseModel):
         if self.not_:
             parts.append("NOT (" + " OR ".join(c(x) for x in self.not_) + ")")
         return " AND ".join(parts)
+
+
+def video_fields(fields: list[str] | None) -> list[str]:
+    """The video fields to request (all when none are named); QueryError names unknown ones."""
+    try:
+        return check_video_fields(fields)
+    except QueryProblem as exc:
+        raise QueryError(str(exc)) from None
 
 
 def check(data: Any) -> dict[str, list[dict[str, Any]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,39 +50,26 @@ def _run_collection(
     daily_quota: int,
     max_records: int | None = None,
 ) -> None:
-    from ..collect import max_requests
+    from ..collect.drive import plan_run
     from ..store import Store
 
     with Store(db) as store:
         if dry_run:
-            from datetime import UTC, datetime
-
-            used, _ = store.quota_used(datetime.now(UTC).date())
-            bound = None if params.get("replies") else max_requests(tasks, max_records)
-            plan: dict[str, Any] = {
-                "command": command,
-                "tasks": len(tasks),
-                "windows": [t.key for t in tasks if t.kind == "videos"],
-                "max_requests": bound,
-                "quota_left_today": max(0, daily_quota - used),
-                "daily_quota": daily_quota,
-            }
-            text = (
-                f"{command}: {len(tasks)} task(s)"
-                + (
-                    f", windows: {', '.join(w.split(':', 1)[1] for w in plan['windows'])}"
-                    if plan["windows"]
-                    else ""
-                )
-                + "\nmost requests needed: "
-                + (f"{bound:,}" if bound is not None else "no bound without --max-videos")
-                + f"\nquota left today: {plan['quota_left_today']:,} of {daily_quota:,}"
+            plan = plan_run(
+                store,
+                command,
+                tasks,
+                daily_quota=daily_quota,
+                max_records=max_records,
+                unbounded=bool(params.get("replies")),
             )
-            emit(plan, as_json, text)
+            emit(plan, as_json, plan.render())
             return
         summary = _drive(
             store,
-            lambda collector: collector.start(command, params, tasks),
+            command,
+            params,
+            tasks,
             api_base=api_base,
             wait=wait,
             as_json=as_json,
@@ -94,8 +82,10 @@ def _run_collection(
 
 
 def _drive(
-    store,
-    start,
+    store: Any,
+    command: str,
+    params: dict,
+    tasks: list,
     *,
     api_base: str | None,
     wait: bool,
@@ -104,24 +94,30 @@ def _drive(
     retry_base: float,
     daily_quota: int,
     max_records: int | None = None,
-):
-    """Run a collection with a progress bar; ``start(collector)`` names the run."""
-    from ..collect import Collector
+    run_id: int | None = None,
+) -> Any:
+    """Run a collection with a progress bar on a terminal."""
+    from ..collect.drive import run_collection
     from .progress import CollectProgress
 
     with make_client(api_base, max_retries, retry_base) as client:
-        collector = Collector(store, client, wait=wait, daily_quota=daily_quota)
-        run_id = start(collector)
-        with CollectProgress(
-            enabled=None if not as_json else False, quota_left=collector.quota_left
-        ) as progress:
-            collector.progress = progress
-            return collector.run(run_id, max_records)
+        return run_collection(
+            store,
+            client,
+            command,
+            params,
+            tasks,
+            wait=wait,
+            daily_quota=daily_quota,
+            max_records=max_records,
+            progress=functools.partial(CollectProgress, enabled=None if not as_json else False),
+            run_id=run_id,
+        )
 
 
 def _report(summary, as_json: bool) -> None:
     """A run's summary; exit 1 when it did not finish."""
-    emit(summary, as_json, summary.text())
+    emit(summary, as_json, summary.render())
     if summary.status != "done":
         raise typer.Exit(1)
 
@@ -172,8 +168,7 @@ def collect_videos(
     as_json: JsonOption = False,
 ) -> None:
     """Collect videos matching a query, in 30-day windows, page by page."""
-    from .. import api_spec
-    from ..api.query import Query
+    from ..api.query import Query, video_fields
     from ..collect import video_tasks
 
     start, end = day(since), day(until)
@@ -188,10 +183,7 @@ def collect_videos(
         query = Query.from_flags(
             hashtag or [], keyword or [], region or [], username or [], music_id or []
         )
-    field_list = [f.strip() for f in fields.split(",")] if fields else list(api_spec.VIDEO_FIELDS)
-    bad = [f for f in field_list if api_spec.canonical_field(f) not in api_spec.VIDEO_FIELDS]
-    if bad:
-        raise UsageError(f"unknown video field(s) {bad}; valid: {', '.join(api_spec.VIDEO_FIELDS)}")
+    field_list = video_fields(fields.split(",") if fields else None)
     tasks = video_tasks(query, start, end, field_list, random)
     params = {
         "query": query.to_api(),
@@ -347,13 +339,16 @@ def collect_resume(
             raise UsageError(f"no unfinished collection in {db}")
         summary = _drive(
             store,
-            lambda collector: run_id,
+            "collect resume",
+            {},
+            [],
             api_base=api_base,
             wait=wait,
             as_json=as_json,
             max_retries=max_retries,
             retry_base=retry_base,
             daily_quota=daily_quota,
+            run_id=run_id,
         )
     _report(summary, as_json)
 
@@ -380,7 +375,7 @@ def refresh_cmd(
     age = _duration(older_than)
     with Store(db) as store, make_client(api_base, max_retries, retry_base) as client:
         out = refresh(store, client, age)
-    emit(out, as_json, out.text())
+    emit(out, as_json, out.render())
 
 
 def _duration(text: str):
@@ -402,4 +397,4 @@ def status_cmd(db: DbOption = DEFAULT_DB_PATH, as_json: JsonOption = False) -> N
 
     with Store(db, read_only=True) as store:
         st = status(store)
-    emit(st, as_json, st.text())
+    emit(st, as_json, st.render())

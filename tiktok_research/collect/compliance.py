@@ -48,7 +48,7 @@ class RefreshSummary(BaseModel):
     )
     notes: list[str] = Field(default_factory=list)
 
-    def text(self) -> str:
+    def render(self) -> str:
         return (
             f"refresh run {self.run_id}: checked {self.checked['video']:,} videos and "
             f"{self.checked['comment']:,} comments; deleted {self.deleted['video']:,} videos and "

@@ -53,7 +53,7 @@ class RunSummary(BaseModel):
     message: str = ""
     db: str = Field("", description="The database file.")
 
-    def text(self) -> str:
+    def render(self) -> str:
         return (
             f"run {self.run_id} {self.status}: {self.pages:,} pages, "
             f"{self.records:,} records ({self.inserted:,} new, {self.updated:,} updated),"

@@ -41,7 +41,7 @@ class Status(BaseModel):
     quota_today: QuotaToday
     warnings: list[str]
 
-    def text(self) -> str:
+    def render(self) -> str:
         """The status for people."""
         lines = [f"database {self.db}"]
         for r in self.runs:

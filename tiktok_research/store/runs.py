@@ -9,6 +9,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from .tables import BOOKKEEPING
+
 
 class RunsMixin:
     """Collection bookkeeping on :class:`~tiktok_research.store.Store`."""
@@ -105,6 +107,18 @@ class RunsMixin:
             [n],
         ).fetchall()
         return [r[0] for r in rows]
+
+    def run_sample(self, table: str, run_id: int, n: int = 10) -> list[dict[str, Any]]:
+        """Up to ``n`` records of ``table`` that run ``run_id`` stored or updated last."""
+        if table not in ("videos", "comments", "users"):
+            raise ValueError(f"no records table {table!r}")
+        cur = self.con.execute(
+            f"SELECT * EXCLUDE ({', '.join(BOOKKEEPING)}) FROM {table} "
+            "WHERE last_run_id = ? ORDER BY last_seen_at DESC LIMIT ?",
+            [run_id, n],
+        )
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     # -- the request ledger ---------------------------------------------------------------
     def meta(self, key: str) -> str | None:

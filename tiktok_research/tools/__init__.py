@@ -1,11 +1,46 @@
-"""Agent tools: one module per tool, each with ``Input``, ``Output`` and ``run()``.
+"""Agent tools: one module per tool under one contract (``contract.py``).
 
-The pydantic models are the single definition of each tool's interface: the
-CLI's options and help, and the schemas agents see, come from them.
+The registry ``TOOLS`` is the single source of the CLI's tool commands, the MCP
+server, ``skill.yaml`` and ``tools/*.json``.
 """
 
-from . import dataset_finder, ethics_review, study_design
+from . import (
+    api_search,
+    collection_status,
+    compliance_refresh,
+    dataset_finder,
+    ethics_review,
+    import_dataset,
+    study_design,
+)
+from .contract import Annotations, Tool, ToolContext
 
-TOOLS = {m.NAME: m for m in (study_design, dataset_finder, ethics_review)}
+TOOLS: dict[str, Tool] = {
+    t.name: t
+    for t in map(
+        Tool.from_module,
+        (
+            study_design,
+            dataset_finder,
+            ethics_review,
+            api_search,
+            import_dataset,
+            collection_status,
+            compliance_refresh,
+        ),
+    )
+}
 
-__all__ = ["TOOLS", "dataset_finder", "ethics_review", "study_design"]
+__all__ = [
+    "TOOLS",
+    "Annotations",
+    "Tool",
+    "ToolContext",
+    "api_search",
+    "collection_status",
+    "compliance_refresh",
+    "dataset_finder",
+    "ethics_review",
+    "import_dataset",
+    "study_design",
+]

@@ -17,9 +17,12 @@ import httpx
 from pydantic import BaseModel, Field
 
 from .. import guidance
+from .contract import Annotations, ToolContext
 
 NAME = "dataset_finder"
 TITLE = "Find existing TikTok datasets"
+#: open world: with live=true it asks Zenodo, Harvard Dataverse and OSF
+ANNOTATIONS = Annotations(read_only=True, idempotent=True, open_world=True)
 
 ZENODO = "https://zenodo.org/api/records"
 DATAVERSE = "https://dataverse.harvard.edu/api/search"
@@ -186,7 +189,7 @@ def search_live(
     return results, notes
 
 
-def run(inp: Input, http: httpx.Client | None = None) -> Output:
+def run(inp: Input, ctx: ToolContext | None = None, http: httpx.Client | None = None) -> Output:
     g = guidance.load()
     matches = []
     for d in g.datasets.values():
@@ -219,7 +222,7 @@ def run(inp: Input, http: httpx.Client | None = None) -> Output:
     live: list[LiveResult] = []
     if inp.live:
         own = http is None
-        http = http or httpx.Client(headers={"User-Agent": "tiktok-research"})
+        http = http or (ctx or ToolContext()).http()
         try:
             live, live_notes = search_live(query, http)
             notes += live_notes

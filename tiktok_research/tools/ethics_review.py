@@ -14,23 +14,125 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import guidance
 from ..errors import UsageError
+from .contract import Annotations, ToolContext
 
 NAME = "ethics_review"
 TITLE = "Review a study plan's ethics"
+ANNOTATIONS = Annotations(read_only=True, idempotent=True, open_world=False)
 SEVERITIES = ("blocker", "high", "medium", "low")
 
 
-class Input(BaseModel):
-    plan: dict[str, Any] = Field(
-        description="The study plan: questions, data_sources, "
-        "populations, topics, identifiability, storage, retention, "
-        "refresh, sharing, quoting, consent, jurisdiction, "
-        "ethics_approval, dpia, small_cell_threshold."
+class _Part(BaseModel):
+    # a misspelt key must not silently turn a safeguard into "not given"
+    model_config = ConfigDict(extra="forbid")
+
+
+class Identifiability(_Part):
+    collects: list[str] = Field(
+        default_factory=list,
+        description="What is collected, e.g. video_metadata, hashtags, usernames, user_ids, "
+        "comments, bios, video_files.",
     )
+    pseudonymisation: bool | None = Field(None, description="Usernames and ids pseudonymised.")
+
+
+class Storage(_Part):
+    location: str | None = Field(None, description="Where the data is kept.")
+    encrypted: bool | None = None
+    access_control: bool | None = Field(None, description="Only the team can read it.")
+
+
+class Retention(_Part):
+    months: int | None = Field(None, ge=0, description="How long the data is kept.")
+    unlimited: bool | None = None
+
+
+class Refresh(_Part):
+    every_days: int | None = Field(None, ge=0, description="How often stored data is refreshed.")
+    deletes_unavailable: bool | None = Field(
+        None, description="Deletes what is no longer available on TikTok."
+    )
+
+
+class Sharing(_Part):
+    raw_data: bool | None = Field(None, description="Raw data shared beyond the team.")
+    ids_only: bool | None = Field(None, description="Only ids are shared (for rehydration).")
+    aggregate_only: bool | None = Field(None, description="Only aggregates are published.")
+
+
+class Quoting(_Part):
+    verbatim_quotes: bool | None = None
+    identifiable_examples: bool | None = None
+    screenshots: bool | None = None
+    usernames: bool | None = Field(None, description="Usernames appear in publications.")
+    paraphrase: bool | None = Field(None, description="Quotes are paraphrased.")
+
+
+class Consent(_Part):
+    obtained: bool | None = None
+    needed: bool | None = None
+
+
+class Jurisdiction(_Part):
+    researcher_country: str | None = Field(None, description="ISO country code.")
+    transfer_outside_eea: bool | None = None
+    safeguards: list[str] = Field(
+        default_factory=list, description="Transfer safeguards, e.g. standard contractual clauses."
+    )
+
+
+class EthicsApproval(_Part):
+    status: (
+        Literal[
+            "approved",
+            "exempt",
+            "pending",
+            "applied",
+            "submitted",
+            "none",
+            "not_applied",
+            "rejected",
+        ]
+        | None
+    ) = None
+    board: str | None = None
+
+
+class StudyPlan(_Part):
+    """A study plan as the checks read it (``tiktok-research ethics-review --example``)."""
+
+    title: str | None = None
+    questions: list[str] = Field(default_factory=list)
+    research_type: str | None = None
+    data_sources: list[str] = Field(
+        default_factory=list,
+        description="research_api, dsa_vetted, datasets, data_donation, zeeschuimer, scraping, ...",
+    )
+    populations: list[str] = Field(
+        default_factory=list, description="Whose data, e.g. adult creators, minors, patients."
+    )
+    topics: list[str] = Field(default_factory=list, description="e.g. elections, health.")
+    identifiability: Identifiability | None = None
+    storage: Storage | None = None
+    retention: Retention | None = None
+    refresh: Refresh | None = None
+    sharing: Sharing | None = None
+    quoting: Quoting | None = None
+    consent: Consent | None = None
+    jurisdiction: Jurisdiction | None = None
+    ethics_approval: EthicsApproval | None = None
+    dpia: bool | None = Field(None, description="A data protection impact assessment was done.")
+    small_cell_threshold: int | None = Field(
+        None, ge=0, description="Smallest count published in a table."
+    )
+
+
+class Input(BaseModel):
+    plan: StudyPlan = Field(description="The study plan to review.")
 
 
 class Finding(BaseModel):
@@ -82,15 +184,10 @@ def _text(template: str, plan: dict[str, Any]) -> str:
     return template.format_map(_Fill(values))
 
 
-def run(inp: Input) -> Output:
+def run(inp: Input, ctx: ToolContext | None = None) -> Output:
     g = guidance.load()
-    plan = inp.plan
-    unknown = sorted(set(plan) - g.plan_fields())
-    if unknown:
-        raise UsageError(
-            f"unknown plan field(s) {unknown}; the checks know: "
-            f"{', '.join(sorted(g.plan_fields()))}"
-        )
+    # what the plan says, as written: the conditions treat an absent field as not given
+    plan = inp.plan.model_dump(mode="json", exclude_unset=True)
     findings = [
         Finding(
             id=r.id,

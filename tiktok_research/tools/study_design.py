@@ -16,9 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from .. import guidance
+from .contract import Annotations, ToolContext
 
 NAME = "study_design"
 TITLE = "Recommend a TikTok study design"
+ANNOTATIONS = Annotations(read_only=True, idempotent=True, open_world=False)
 
 EEA = {
     "AT",
@@ -162,7 +164,7 @@ def _timeline(route: guidance.Route, inp: Input) -> str:
     return f"about {span.min}-{span.max} weeks" if span.min != span.max else f"{span.max} weeks"
 
 
-def run(inp: Input) -> Output:
+def run(inp: Input, ctx: ToolContext | None = None) -> Output:
     g = guidance.load()
     rtype = g.research_types[inp.research_type]
     facts = _facts(inp)
