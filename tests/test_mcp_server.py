@@ -90,12 +90,16 @@ def test_a_study_conversation_through_mcp_only(tmp_path):
                 ("api_search", search),
                 ("api_search", {**search, "collect": True}),
                 ("collection_status", {}),
+                ("metadata_analysis", {"tz": "America/New_York", "top": 5, "out": "results.json"}),
+                ("trend_lifecycle", {"by": "sound", "top": 3}),
             ],
         )
     for r in results:
         assert not r.is_error, r.content[0].text
         assert r.structured_content == json.loads(r.content[0].text)
-    design, ethics, planned, collected, status = (r.structured_content for r in results)
+    design, ethics, planned, collected, status, analysis, trends = (
+        r.structured_content for r in results
+    )
     assert design["ranked_routes"] and design["ranked_routes"][0]["sources"]
     assert ethics["verdict"] == "none" and ethics["findings"] == []
     assert not planned["collected"] and len(planned["plan"]["windows"]) == 2
@@ -111,6 +115,10 @@ def test_a_study_conversation_through_mcp_only(tmp_path):
     assert status["counts"]["videos"] == run_["inserted"]
     assert status["quota_today"]["requests"] == run_["requests"]
     assert (data / "tiktok-research.duckdb").exists()  # the database sits in the data directory
+    assert analysis["overview"]["videos"] == status["counts"]["videos"]
+    assert analysis["hashtags"][0]["hashtag"] == "climate"  # every video matched #climate
+    assert analysis["file"] == str(data / "results.json") and (data / "results.json").exists()
+    assert trends["by"] == "sound" and len(trends["trends"]) <= 3 and trends["citations"]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,12 @@ MIN_KEY_BYTES = 16
 DEFAULT_K = 10
 
 
-def load_key(key_file: str | Path | None = None, *, data_paths: Sequence[Path] = ()) -> bytes:
+def load_key(
+    key_file: str | Path | None = None,
+    *,
+    data_paths: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+) -> bytes:
     """The pseudonymisation key: from ``key_file`` or $TIKTOK_RESEARCH_PSEUDONYM_KEY.
 
     Refuses (UsageError) when there is none, when it is short, or when the key
@@ -48,7 +53,7 @@ def load_key(key_file: str | Path | None = None, *, data_paths: Sequence[Path] =
         except FileNotFoundError:
             raise UsageError(f"key file {path} does not exist") from None
     else:
-        value = os.environ.get(KEY_ENV, "")
+        value = (os.environ if env is None else env).get(KEY_ENV, "")
         if not value:
             raise UsageError(
                 f"pseudonymisation needs a secret key: set {KEY_ENV} or give --key-file "

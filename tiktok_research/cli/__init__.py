@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from . import advice, collect, data, demo, emulator, tools
+from . import advice, analysis, collect, data, demo, emulator, tools
 
 app = typer.Typer(
     name="tiktok-research",
@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for group in (data.app, collect.app, demo.app, advice.app, tools.app):
+for group in (data.app, collect.app, analysis.app, demo.app, advice.app, tools.app):
     app.registered_commands += group.registered_commands
     app.registered_groups += group.registered_groups
 app.add_typer(emulator.app, name="emulator")

@@ -11,7 +11,9 @@ from . import (
     dataset_finder,
     ethics_review,
     import_dataset,
+    metadata_analysis,
     study_design,
+    trend_lifecycle,
 )
 from .contract import Annotations, Tool, ToolContext
 
@@ -27,6 +29,8 @@ TOOLS: dict[str, Tool] = {
             import_dataset,
             collection_status,
             compliance_refresh,
+            metadata_analysis,
+            trend_lifecycle,
         ),
     )
 }
@@ -42,5 +46,7 @@ __all__ = [
     "dataset_finder",
     "ethics_review",
     "import_dataset",
+    "metadata_analysis",
     "study_design",
+    "trend_lifecycle",
 ]

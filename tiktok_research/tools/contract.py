@@ -81,10 +81,11 @@ class ToolContext:
 
     # -- files -----------------------------------------------------------------------------
     def path(self, value: str | Path, what: str) -> Path:
-        """A path an agent named: relative ones sit in the data directory; with ``confine``,
-        one outside it is refused with a message naming both."""
+        """A path a caller named. With ``confine`` (an agent over MCP) relative paths sit in
+        the data directory and one outside it is refused, naming both; otherwise (the shell)
+        paths are taken as given."""
         p = Path(value).expanduser()
-        if not p.is_absolute():
+        if self.confine and not p.is_absolute():
             p = self.data_dir / p
         if self.confine:
             root = self.data_dir.resolve()
@@ -194,12 +195,15 @@ def explain(exc: ValidationError) -> str:
     """Every problem of a validation error as ``field: what was expected (got value)``."""
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "input"
-        msg = err["msg"]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
+        if not where:  # a check across fields: its message says what is wrong
+            parts.append(msg)
+            continue
         got = repr(err.get("input"))
         got = got if len(got) <= 80 else got[:77] + "..."
-        shown = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {got})"
-        parts.append(f"{where}: {msg}{shown}")
+        quiet = err["type"] in ("missing", "extra_forbidden") or err["type"] == "value_error"
+        parts.append(f"{where}: {msg}" + ("" if quiet else f" (got {got})"))
     return "; ".join(parts)

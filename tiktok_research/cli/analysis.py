@@ -1,0 +1,36 @@
+"""``analyze`` and ``trends``: generated from the metadata_analysis and trend_lifecycle tools."""
+
+from __future__ import annotations
+
+import typer
+
+from ..tools import TOOLS
+from .from_tool import tool_command
+
+app = typer.Typer()
+
+#: the selection options, named as on the other commands
+SELECTION = {
+    "regions": "--region",
+    "hashtags": "--hashtag",
+    "keywords": "--keyword",
+    "runs": "--run",
+    "sources": "--source",
+}
+
+app.command("analyze")(
+    tool_command(
+        TOOLS["metadata_analysis"],
+        names=SELECTION,
+        summary="Hashtags, engagement, posting times, sounds, creators and trends of stored "
+        "videos.",
+    )
+)
+app.command("trends")(
+    tool_command(
+        TOOLS["trend_lifecycle"],
+        names=SELECTION,
+        summary="Hashtags, sounds or keywords that burst, with onset, peak, half-life, shape "
+        "and status.",
+    )
+)
