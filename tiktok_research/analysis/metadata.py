@@ -40,20 +40,23 @@ class Spread(BaseModel):
 
 
 class Overview(BaseModel):
-    videos: int
-    creators: int
-    days: int = Field(description="Days with at least one video.")
-    first_day: date | None
-    last_day: date | None
-    regions: dict[str, int | None] = Field(description="Videos per region (top 20).")
-    sources: dict[str, int | None] = Field(description="Videos per source.")
-    zero_views: int = Field(description="Videos with a view count of 0.")
-    missing_views: int = Field(description="Videos without a view count.")
+    videos: int = 0
+    creators: int = 0
+    days: int = Field(0, description="Days with at least one video.")
+    first_day: date | None = None
+    last_day: date | None = None
+    regions: dict[str, int | None] = Field(
+        default_factory=dict, description="Videos per region (top 20)."
+    )
+    sources: dict[str, int | None] = Field(default_factory=dict, description="Videos per source.")
+    zero_views: int = Field(0, description="Videos with a view count of 0.")
+    missing_views: int = Field(0, description="Videos without a view count.")
     age_at_observation_days: Spread = Field(
-        description="How old the videos were when their counts were last observed."
+        default_factory=lambda: Spread(n=0),
+        description="How old the videos were when their counts were last observed.",
     )
     settled_share: float | None = Field(
-        description=f"Share observed at least {SETTLED_DAYS} days after posting."
+        None, description=f"Share observed at least {SETTLED_DAYS} days after posting."
     )
 
 
@@ -87,17 +90,19 @@ class GroupEngagement(BaseModel):
 
 class Engagement(BaseModel):
     definition: str = "(likes + comments + shares) / views, per video"
-    rated: int = Field(description="Videos with a rate (views known and above 0).")
-    excluded_zero_views: int
-    excluded_missing_views: int
-    rate: Spread
-    views: Spread
-    views_gini: float | None = Field(description="Gini coefficient of views (0 equal, 1 all).")
-    by_hashtag: list[GroupEngagement]
-    by_sound: list[GroupEngagement]
-    by_creator: list[GroupEngagement]
-    by_region: list[GroupEngagement]
-    by_duration: list[GroupEngagement]
+    rated: int = Field(0, description="Videos with a rate (views known and above 0).")
+    excluded_zero_views: int = 0
+    excluded_missing_views: int = 0
+    rate: Spread = Spread(n=0)
+    views: Spread = Spread(n=0)
+    views_gini: float | None = Field(
+        None, description="Gini coefficient of views (0 equal, 1 all)."
+    )
+    by_hashtag: list[GroupEngagement] = Field(default_factory=list)
+    by_sound: list[GroupEngagement] = Field(default_factory=list)
+    by_creator: list[GroupEngagement] = Field(default_factory=list)
+    by_region: list[GroupEngagement] = Field(default_factory=list)
+    by_duration: list[GroupEngagement] = Field(default_factory=list)
 
 
 class DayCount(BaseModel):
@@ -126,14 +131,14 @@ class SoundRow(BaseModel):
 
 
 class Sounds(BaseModel):
-    sounds: int = Field(description="Distinct sounds.")
-    with_sound: int = Field(description="Videos with a known sound.")
-    videos_per_sound: Spread
+    sounds: int = Field(0, description="Distinct sounds.")
+    with_sound: int = Field(0, description="Videos with a known sound.")
+    videos_per_sound: Spread = Spread(n=0)
     reused_share: float | None = Field(
-        description="Share of videos whose sound is used by at least one other video."
+        None, description="Share of videos whose sound is used by at least one other video."
     )
-    top_by_videos: list[SoundRow]
-    top_by_creators: list[SoundRow]
+    top_by_videos: list[SoundRow] = Field(default_factory=list)
+    top_by_creators: list[SoundRow] = Field(default_factory=list)
 
 
 class CreatorRow(BaseModel):
@@ -144,12 +149,16 @@ class CreatorRow(BaseModel):
 
 
 class Creators(BaseModel):
-    creators: int
-    videos_per_creator: Spread
-    top_by_videos: list[CreatorRow]
-    top_by_views: list[CreatorRow]
-    top1pct_view_share: float | None = Field(description="Views held by the top 1% of creators.")
-    top10pct_view_share: float | None = Field(description="Views held by the top 10% of creators.")
+    creators: int = 0
+    videos_per_creator: Spread = Spread(n=0)
+    top_by_videos: list[CreatorRow] = Field(default_factory=list)
+    top_by_views: list[CreatorRow] = Field(default_factory=list)
+    top1pct_view_share: float | None = Field(
+        None, description="Views held by the top 1% of creators."
+    )
+    top10pct_view_share: float | None = Field(
+        None, description="Views held by the top 10% of creators."
+    )
 
 
 class MetadataAnalysis(BaseModel):
@@ -629,51 +638,13 @@ def _empty(
         k=k if publishable else None,
         message=f"no videos match ({f.selection.describe()})",
         notes=notes,
-        overview=Overview(
-            videos=0,
-            creators=0,
-            days=0,
-            first_day=None,
-            last_day=None,
-            regions={},
-            sources={},
-            zero_views=0,
-            missing_views=0,
-            age_at_observation_days=Spread(n=0),
-            settled_share=None,
-        ),
+        overview=Overview(),
         hashtags=[],
         hashtag_pairs=[],
-        engagement=Engagement(
-            rated=0,
-            excluded_zero_views=0,
-            excluded_missing_views=0,
-            rate=Spread(n=0),
-            views=Spread(n=0),
-            views_gini=None,
-            by_hashtag=[],
-            by_sound=[],
-            by_creator=[],
-            by_region=[],
-            by_duration=[],
-        ),
+        engagement=Engagement(),
         time=TimeOfPosting(
             tz=tz, per_day=[], hour_weekday_utc=zero_grid, hour_weekday_local=zero_grid
         ),
-        sounds=Sounds(
-            sounds=0,
-            with_sound=0,
-            videos_per_sound=Spread(n=0),
-            reused_share=None,
-            top_by_videos=[],
-            top_by_creators=[],
-        ),
-        creators=Creators(
-            creators=0,
-            videos_per_creator=Spread(n=0),
-            top_by_videos=[],
-            top_by_views=[],
-            top1pct_view_share=None,
-            top10pct_view_share=None,
-        ),
+        sounds=Sounds(),
+        creators=Creators(),
     )

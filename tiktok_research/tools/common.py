@@ -5,14 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from ..analysis import Frames, Selection, open_frames
 from ..analysis.frames import ANALYSIS_MEMORY_LIMIT
 from ..privacy import Pseudonymiser, load_key
 from ..store import Store
 from .contract import ToolContext
+
+
+def _json_file(v: str | None) -> str | None:
+    if v is not None and not v.lower().endswith(".json"):
+        raise ValueError(f"the results file is JSON: name it *.json, not {v!r}")
+    return v
+
+
+#: an optional results file, checked to be JSON before any work is done
+JsonOut = Annotated[str | None, AfterValidator(_json_file)]
 
 
 class SelectionInput(Selection):

@@ -37,7 +37,7 @@ from ..analysis.metadata import (
     analyse,
 )
 from ..analysis.trends import TrendReport
-from .common import SelectionInput, frames_for, pseudonymiser, write_json
+from .common import JsonOut, SelectionInput, frames_for, pseudonymiser, write_json
 from .contract import Annotations, ToolContext
 
 NAME = "metadata_analysis"
@@ -56,7 +56,7 @@ class Input(SelectionInput):
     key_file: str | None = Field(
         None, description="Pseudonym key file (default: $TIKTOK_RESEARCH_PSEUDONYM_KEY)."
     )
-    out: str | None = Field(None, description="Also write the full results as JSON here.")
+    out: JsonOut = Field(None, description="Also write the full results as JSON here.")
 
     @field_validator("tz")
     @classmethod
@@ -65,13 +65,6 @@ class Input(SelectionInput):
             return check_tz(v)
         except Exception as exc:
             raise ValueError(str(exc)) from None
-
-    @field_validator("out")
-    @classmethod
-    def _json(cls, v: str | None) -> str | None:
-        if v is not None and not v.lower().endswith(".json"):
-            raise ValueError(f"the results file is JSON: name it *.json, not {v!r}")
-        return v
 
 
 class TrendSummary(BaseModel):

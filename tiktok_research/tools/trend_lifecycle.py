@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from ..analysis.trends import TrendReport, TrendRow, detect
-from .common import SelectionInput, frames_for, write_json
+from .common import JsonOut, SelectionInput, frames_for, write_json
 from .contract import Annotations, ToolContext
 
 NAME = "trend_lifecycle"
@@ -28,14 +28,7 @@ class Input(SelectionInput):
     by: Literal["hashtag", "sound", "keyword"] = Field("hashtag", description="What trends.")
     top: int = Field(10, ge=1, le=20, description="Trends to list, strongest burst first.")
     min_videos: int = Field(10, ge=2, description="Only items on at least this many videos.")
-    out: str | None = Field(None, description="Also write the report with daily series here.")
-
-    @field_validator("out")
-    @classmethod
-    def _json(cls, v: str | None) -> str | None:
-        if v is not None and not v.lower().endswith(".json"):
-            raise ValueError(f"the report file is JSON: name it *.json, not {v!r}")
-        return v
+    out: JsonOut = Field(None, description="Also write the report with daily series here.")
 
 
 class Output(BaseModel):
