@@ -74,3 +74,21 @@ def test_publishable_needs_a_key_and_hides_creators(cli, collected, monkeypatch)
     with Store(collected, read_only=True) as s:
         names = {r[0] for r in s.con.execute("SELECT username FROM videos").fetchall()}
     assert not names & set(json.dumps(out).split('"'))
+
+
+def test_network_gexf_from_a_collected_database_opens_in_strict_parsers(cli, collected, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    out = cli.json(
+        "network", "--db", collected, "--by", "sound,hashtag", "--top-k", "20",
+        "--out", tmp_path / "net.gexf",
+    )  # fmt: skip
+    ET.parse(tmp_path / "net.gexf")
+    G = nx.read_gexf(tmp_path / "net.gexf")
+    assert G.number_of_nodes() == out["nodes"] and G.number_of_edges() == out["edges"] > 0
+    assert {d["modularity_class"] for _, d in G.nodes(data=True)} >= {0}
+    assert out["pruning"]["top_k"] == 20 and out["communities"][0]["id"] == 0
+    bad = cli.json("network", "--db", collected, "--out", tmp_path / "net.txt", expect=2)
+    assert "net.txt" in bad["message"] and not (tmp_path / "net.txt").exists()

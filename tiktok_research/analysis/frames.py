@@ -114,6 +114,8 @@ class Frames:
     selection: Selection
     videos: str = "sel_videos"
     tags: str = "sel_tags"
+    duets: str = "sel_duets"
+    accounts: str = "sel_accounts"
 
     def one(self, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
         return self.con.execute(sql, params or []).fetchall()[0]
@@ -191,6 +193,7 @@ def open_frames(store: Store, selection: Selection | None = None) -> Iterator[Fr
                    v.view_count AS views, v.like_count AS likes, v.comment_count AS comments,
                    v.share_count AS shares, v.music_id, v.music_title, v.music_author,
                    v.hashtag_names AS tags,
+                   v.mentions, v.duet_from_id,
                    v.video_description AS caption, v.video_duration AS duration,
                    {_duration_class()} AS duration_class,
                    v.last_seen_at AS observed_at,
@@ -205,7 +208,25 @@ def open_frames(store: Store, selection: Selection | None = None) -> Iterator[Fr
             SELECT id, username, create_time, views, engagement, unnest(tags) AS tag
             FROM {f.videos}"""
         )
+        # a duet's source video may lie outside the selection: its author comes from the store
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW {f.duets} AS
+            SELECT d.id, d.username, d.create_time, d.duet_from_id AS source_id,
+                   s.username AS source_author
+            FROM {f.videos} d LEFT JOIN videos s ON s.id = d.duet_from_id
+            WHERE d.duet_from_id IS NOT NULL"""
+        )
+        # per account of the selection: its videos and views there, followers when known
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW {f.accounts} AS
+            SELECT v.username, count(*) AS videos, sum(v.views) AS views,
+                   any_value(u.follower_count) AS followers
+            FROM {f.videos} v LEFT JOIN users u ON u.username = v.username
+            WHERE v.username IS NOT NULL GROUP BY v.username"""
+        )
         yield f
     finally:
+        con.execute(f"DROP VIEW IF EXISTS {f.accounts}")
+        con.execute(f"DROP VIEW IF EXISTS {f.duets}")
         con.execute(f"DROP TABLE IF EXISTS {f.tags}")
         con.execute(f"DROP VIEW IF EXISTS {f.videos}")

@@ -34,3 +34,11 @@ app.command("trends")(
         "and status.",
     )
 )
+app.command("network")(
+    tool_command(
+        TOOLS["network_builder"],
+        names=SELECTION,
+        summary="Account networks of shared sounds, hashtags, mentions or duets, with "
+        "communities; GEXF for Gephi, GraphML, CSV or Parquet.",
+    )
+)

@@ -12,6 +12,7 @@ from . import (
     ethics_review,
     import_dataset,
     metadata_analysis,
+    network_builder,
     study_design,
     trend_lifecycle,
 )
@@ -31,6 +32,7 @@ TOOLS: dict[str, Tool] = {
             compliance_refresh,
             metadata_analysis,
             trend_lifecycle,
+            network_builder,
         ),
     )
 }
@@ -47,6 +49,7 @@ __all__ = [
     "ethics_review",
     "import_dataset",
     "metadata_analysis",
+    "network_builder",
     "study_design",
     "trend_lifecycle",
 ]
