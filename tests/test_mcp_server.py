@@ -93,12 +93,13 @@ def test_a_study_conversation_through_mcp_only(tmp_path):
                 ("metadata_analysis", {"tz": "America/New_York", "top": 5, "out": "results.json"}),
                 ("trend_lifecycle", {"by": "sound", "top": 3}),
                 ("network_builder", {"by": ["sound", "hashtag"], "out": "net.gexf", "top_k": 10}),
+                ("coordination_detector", {"by": ["sound", "caption"]}),
             ],
         )
     for r in results:
         assert not r.is_error, r.content[0].text
         assert r.structured_content == json.loads(r.content[0].text)
-    design, ethics, planned, collected, status, analysis, trends, network = (
+    design, ethics, planned, collected, status, analysis, trends, network, coordination = (
         r.structured_content for r in results
     )
     assert design["ranked_routes"] and design["ranked_routes"][0]["sources"]
@@ -122,6 +123,8 @@ def test_a_study_conversation_through_mcp_only(tmp_path):
     assert trends["by"] == "sound" and len(trends["trends"]) <= 3 and trends["citations"]
     assert network["file"] == str(data / "net.gexf") and (data / "net.gexf").exists()
     assert network["nodes"] > 0 and network["communities"] and network["format"] == "gexf"
+    assert coordination["method"] == "default" and "human" in coordination["caveat"]
+    assert coordination["shares"] > 0 and coordination["parameters"]["by"] == ["sound", "caption"]
 
 
 @pytest.mark.parametrize(

@@ -92,3 +92,22 @@ def test_network_gexf_from_a_collected_database_opens_in_strict_parsers(cli, col
     assert out["pruning"]["top_k"] == 20 and out["communities"][0]["id"] == 0
     bad = cli.json("network", "--db", collected, "--out", tmp_path / "net.txt", expect=2)
     assert "net.txt" in bad["message"] and not (tmp_path / "net.txt").exists()
+
+
+def test_coordination_command(cli, collected, tmp_path):
+    out = cli.json(
+        "coordination", "--db", collected, "--by", "sound,caption", "--out", tmp_path / "g.csv"
+    )
+    assert out["method"] == "default" and out["parameters"]["window"] == 60
+    assert out["groups"] and out["evidence"] and "human" in out["caveat"]
+    assert all(e["delta_seconds"] <= 60 for e in out["evidence"])
+    lines = (tmp_path / "g.csv").read_text().splitlines()
+    assert lines[0].startswith("group,account") and len(lines) == 1 + sum(
+        g["size"] for g in out["groups"]
+    )
+    ct = cli.json("coordination", "--db", collected, "--method", "coortweet", "--fast-window", "10")
+    assert ct["threshold"] is not None and ct["flagged_edges"][0]["weight_fast"] is not None
+    none = cli.json("coordination", "--db", collected, "--region", "ZZ")
+    assert none["message"].startswith("no coordinated pairs") and none["groups"] == []
+    for args, word in [(["--window", "0"], "window"), (["--edge-weight", "2"], "edge_weight")]:
+        assert word in cli.json("coordination", "--db", collected, *args, expect=2)["message"]

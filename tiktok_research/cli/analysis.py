@@ -42,3 +42,11 @@ app.command("network")(
         "communities; GEXF for Gephi, GraphML, CSV or Parquet.",
     )
 )
+app.command("coordination")(
+    tool_command(
+        TOOLS["coordination_detector"],
+        names=SELECTION,
+        summary="Accounts that post the same sound, caption or hashtag within seconds, more "
+        "often than chance explains (or by CooRTweet's rule).",
+    )
+)

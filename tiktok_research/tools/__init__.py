@@ -8,6 +8,7 @@ from . import (
     api_search,
     collection_status,
     compliance_refresh,
+    coordination_detector,
     dataset_finder,
     ethics_review,
     import_dataset,
@@ -33,6 +34,7 @@ TOOLS: dict[str, Tool] = {
             metadata_analysis,
             trend_lifecycle,
             network_builder,
+            coordination_detector,
         ),
     )
 }
@@ -45,6 +47,7 @@ __all__ = [
     "api_search",
     "collection_status",
     "compliance_refresh",
+    "coordination_detector",
     "dataset_finder",
     "ethics_review",
     "import_dataset",

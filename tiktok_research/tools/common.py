@@ -16,6 +16,15 @@ from ..store import Store
 from .contract import ToolContext
 
 
+def split_list(v: object) -> object:
+    """A list option as the command line writes it: ``sound,hashtag`` is two values."""
+    if isinstance(v, str):
+        return [p.strip() for p in v.split(",") if p.strip()]
+    if isinstance(v, list):
+        return [p.strip() for x in v for p in str(x).split(",") if p.strip()]
+    return v
+
+
 def _json_file(v: str | None) -> str | None:
     if v is not None and not v.lower().endswith(".json"):
         raise ValueError(f"the results file is JSON: name it *.json, not {v!r}")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from ..network import DEFAULT_MAX_OBJECT_DEGREE, Kind, build
 from ..network.communities import structure
 from ..network.export import format_of, write
-from .common import SelectionInput, frames_for
+from .common import SelectionInput, frames_for, split_list
 from .contract import Annotations, ToolContext
 
 NAME = "network_builder"
@@ -34,21 +34,12 @@ ANNOTATIONS = Annotations(read_only=False, destructive=False, idempotent=True, o
 INLINE = 20
 
 
-def _split(v: object) -> object:
-    """``sound,hashtag`` (as the command line writes it) is two kinds."""
-    if isinstance(v, str):
-        return [p.strip() for p in v.split(",") if p.strip()]
-    if isinstance(v, list):
-        return [p.strip() for x in v for p in str(x).split(",") if p.strip()]
-    return v
-
-
 def _sound() -> list[Kind]:
     return ["sound"]
 
 
 class Input(SelectionInput):
-    by: Annotated[list[Kind], BeforeValidator(_split)] = Field(
+    by: Annotated[list[Kind], BeforeValidator(split_list)] = Field(
         default_factory=_sound,
         min_length=1,
         description="Objects that link accounts: sound, hashtag, mention, duet (several: "
