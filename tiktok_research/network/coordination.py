@@ -39,6 +39,7 @@ import numpy as np
 from scipy.stats import poisson
 
 from ..analysis.frames import Frames
+from .incidence import coded
 
 CoKind = Literal["sound", "hashtag", "caption", "mention", "duet"]
 CO_KINDS: tuple[CoKind, ...] = ("sound", "hashtag", "caption", "mention", "duet")
@@ -168,20 +169,13 @@ def shares(f: Frames, kinds: list[CoKind] | tuple[CoKind, ...]) -> Shares:
         FROM ({union}) WHERE account IS NOT NULL AND t IS NOT NULL"""
     )
     try:
-        accounts = [r[0] for r in f.rows("SELECT DISTINCT account FROM co_shares ORDER BY 1")]
         objects = [r[0] for r in f.rows("SELECT DISTINCT obj FROM co_shares ORDER BY 1")]
-        cols = con.execute(
-            """SELECT a.i, o.j, s.id, s.t FROM co_shares s
-            JOIN (SELECT account, row_number() OVER (ORDER BY account) - 1 AS i
-                  FROM (SELECT DISTINCT account FROM co_shares)) a USING (account)
-            JOIN (SELECT obj, row_number() OVER (ORDER BY obj) - 1 AS j
-                  FROM (SELECT DISTINCT obj FROM co_shares)) o USING (obj)"""
-        ).fetchnumpy()
+        accounts, cols = coded(f, "co_shares", "p.id, p.t")
     finally:
         con.execute("DROP TABLE IF EXISTS co_shares")
     return Shares(
-        account=np.asarray(cols["i"], dtype=np.int32),
-        obj=np.asarray(cols["j"], dtype=np.int32),
+        account=np.asarray(cols["account"], dtype=np.int32),
+        obj=np.asarray(cols["obj"], dtype=np.int32),
         content=np.asarray(cols["id"], dtype=np.int64),
         time=np.asarray(cols["t"], dtype=np.int64),
         accounts=accounts,

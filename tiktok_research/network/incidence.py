@@ -60,6 +60,20 @@ def _pairs_sql(f: Frames, kind: Kind) -> str:
     )
 
 
+def coded(f: Frames, table: str, columns: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The accounts of ``table`` (sorted) and its rows with ``account`` and ``obj`` as integer
+    codes (``account``, ``obj``; objects numbered in sorted order) beside ``columns``."""
+    accounts = [r[0] for r in f.rows(f"SELECT DISTINCT account FROM {table} ORDER BY 1")]
+    cols = f.con.execute(
+        f"""SELECT a.i AS account, o.j AS obj, {columns} FROM {table} p
+        JOIN (SELECT account, row_number() OVER (ORDER BY account) - 1 AS i
+              FROM (SELECT DISTINCT account FROM {table})) a USING (account)
+        JOIN (SELECT obj, row_number() OVER (ORDER BY obj) - 1 AS j
+              FROM (SELECT DISTINCT obj FROM {table})) o USING (obj)"""
+    ).fetchnumpy()
+    return accounts, cols
+
+
 def incidence(f: Frames, kinds: list[Kind] | tuple[Kind, ...]) -> Incidence:
     """The selection's account x object incidence for the given object kinds."""
     union = " UNION ALL ".join(_pairs_sql(f, k) for k in dict.fromkeys(kinds))
@@ -70,19 +84,12 @@ def incidence(f: Frames, kinds: list[Kind] | tuple[Kind, ...]) -> Incidence:
         FROM ({union}) WHERE account IS NOT NULL GROUP BY account, obj"""
     )
     try:
-        accounts = [r[0] for r in f.rows("SELECT DISTINCT account FROM net_pairs ORDER BY 1")]
         # an object without a known label is called by its id (a sound without a title)
         objects = f.rows(
             "SELECT obj, coalesce(max(label), substr(obj, strpos(obj, ':') + 1)) FROM net_pairs "
             "GROUP BY obj ORDER BY obj"
         )
-        cols = con.execute(
-            """SELECT a.i AS account, o.j AS obj, p.videos FROM net_pairs p
-            JOIN (SELECT account, row_number() OVER (ORDER BY account) - 1 AS i
-                  FROM (SELECT DISTINCT account FROM net_pairs)) a USING (account)
-            JOIN (SELECT obj, row_number() OVER (ORDER BY obj) - 1 AS j
-                  FROM (SELECT DISTINCT obj FROM net_pairs)) o USING (obj)"""
-        ).fetchnumpy()
+        accounts, cols = coded(f, "net_pairs", "p.videos")
     finally:
         con.execute("DROP TABLE IF EXISTS net_pairs")
     return Incidence(
