@@ -94,12 +94,13 @@ def test_a_study_conversation_through_mcp_only(tmp_path):
                 ("trend_lifecycle", {"by": "sound", "top": 3}),
                 ("network_builder", {"by": ["sound", "hashtag"], "out": "net.gexf", "top_k": 10}),
                 ("coordination_detector", {"by": ["sound", "caption"]}),
+                ("report_builder", {"out": "report.html", "tz": "Europe/Berlin"}),
             ],
         )
     for r in results:
         assert not r.is_error, r.content[0].text
         assert r.structured_content == json.loads(r.content[0].text)
-    design, ethics, planned, collected, status, analysis, trends, network, coordination = (
+    design, ethics, planned, collected, status, analysis, trends, network, coordination, report = (
         r.structured_content for r in results
     )
     assert design["ranked_routes"] and design["ranked_routes"][0]["sources"]
@@ -125,6 +126,8 @@ def test_a_study_conversation_through_mcp_only(tmp_path):
     assert network["nodes"] > 0 and network["communities"] and network["format"] == "gexf"
     assert coordination["method"] == "default" and "human" in coordination["caveat"]
     assert coordination["shares"] > 0 and coordination["parameters"]["by"] == ["sound", "caption"]
+    assert report["path"] == str(data / "report.html") and (data / "report.html").exists()
+    assert [s["title"] for s in report["sections"]][0] == "Overview" and report["warnings"]
 
 
 @pytest.mark.parametrize(

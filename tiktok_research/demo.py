@@ -1,9 +1,11 @@
-"""The demo: a whole collection against the embedded emulator, in a few seconds, offline.
+"""The demo: a whole study against the embedded emulator, offline, in well under a minute.
 
-It starts the emulator in-process, collects a hashtag query over three months
-(several 30-day windows, many pages), the comments of the most-commented
-videos and a few creators with their followers, into a fresh database, and
-summarises what is there and where.
+Design advice for its question; collection from an in-process Research API
+emulator (every video of three months in several 30-day windows, the comments
+of the most-commented videos, a few creators with their followers); the
+metadata analysis and trends; the account network; coordination detection,
+scored against the groups the emulator planted; and the report, whose path it
+prints last. Every step goes through the agent tools, as an assistant would.
 """
 
 from __future__ import annotations
@@ -19,10 +21,19 @@ from .api.query import Q
 from .collect import Collector, RunSummary, comment_tasks, user_tasks, video_tasks
 from .collect.journal import journal_path
 from .emulator import EmulatorConfig, create_app
+from .emulator.vocab import REGIONS
 from .store import Store
+from .tools import (
+    ToolContext,
+    coordination_detector,
+    network_builder,
+    report_builder,
+    study_design,
+    trend_lifecycle,
+)
 
 SINCE, UNTIL = date(2024, 1, 1), date(2024, 3, 31)
-HASHTAGS = ("climate", "climatechange", "fridaysforfuture", "election", "vote")
+QUESTION = "Which hashtags and sounds trend on TikTok, and who pushes them together?"
 
 
 class DemoRun(BaseModel):
@@ -38,10 +49,21 @@ class HashtagCount(BaseModel):
     videos: int
 
 
+class Scored(BaseModel):
+    """Flagged accounts against the emulator's planted coordinated groups."""
+
+    precision: float
+    recall: float
+    flagged_accounts: int
+    planted_accounts: int
+    groups: int
+
+
 class DemoResult(BaseModel):
-    """What the demo collected, and where it is."""
+    """What the demo did, and where everything is."""
 
     db: str = Field(description="The demo's database file.")
+    design: str = Field(description="The access route the design advice ranks first.")
     query: str = Field(description="The video query, in words.")
     windows: list[str] = Field(description="The 30-day windows it was split into.")
     runs: list[DemoRun]
@@ -51,6 +73,10 @@ class DemoResult(BaseModel):
         description="Requests the emulator counted, per bucket (must equal the ledger's)."
     )
     top_hashtags: list[HashtagCount]
+    trends: list[str] = Field(description="The strongest hashtag bursts found.")
+    network: str
+    coordination: Scored
+    report: str = Field(description="The report (HTML, opens offline).")
 
 
 def run_demo(out: Path, videos: int = 30_000, seed: int = 1, progress: Any = None) -> DemoResult:
@@ -64,24 +90,27 @@ def run_demo(out: Path, videos: int = 30_000, seed: int = 1, progress: Any = Non
             videos=videos, seed=seed, clock_start=datetime(2024, 4, 15, tzinfo=UTC).timestamp()
         )
     )
+    ctx = ToolContext(db=db, data_dir=out, app=app, env={})
+    design = study_design.run(
+        study_design.Input.model_validate(
+            {
+                "research_question": QUESTION,
+                "research_type": "trend",
+                "country": "DE",
+                "approval_status": "approved",
+            }
+        ),
+        ctx,
+    )
     runs: list[RunSummary] = []
+    query = Q.region(*REGIONS)  # every video of the period: trends and groups need them all
     with Store(db) as store, ResearchClient.for_app(app) as client:
         col = Collector(store, client)
         if progress is not None:
             col.progress = progress
-        query = Q.hashtag(HASHTAGS[0])
-        for h in HASHTAGS[1:]:
-            query = query | Q.hashtag(h)
         tasks = video_tasks(query, SINCE, UNTIL)
-        runs.append(
-            col.run(
-                col.start(
-                    "collect videos",
-                    {"query": query.to_api(), "since": str(SINCE), "until": str(UNTIL)},
-                    tasks,
-                )
-            )
-        )
+        params = {"query": query.to_api(), "since": str(SINCE), "until": str(UNTIL)}
+        runs.append(col.run(col.start("collect videos", params, tasks)))
         top = store.most_commented(limit=8)
         runs.append(col.run(col.start("collect comments", {"video_ids": top}, comment_tasks(top))))
         creators = store.top_creators(4)
@@ -100,9 +129,31 @@ def run_demo(out: Path, videos: int = 30_000, seed: int = 1, progress: Any = Non
         spent = {b: store.quota_used(today, b)[0] for b in ("research", "follow")}
     # what the API counted against the quota, by bucket (its clock has its own day)
     (counted,) = app.state.emulator.stats()["quota"].values()
+    trends = trend_lifecycle.run(trend_lifecycle.Input.model_validate({"top": 5}), ctx)
+    network = network_builder.run(
+        network_builder.Input.model_validate(
+            {
+                "by": ["sound", "hashtag"],
+                "max_object_degree": 500,
+                "top_k": 20,
+                "out": str(out / "network.gexf"),
+            }
+        ),
+        ctx,
+    )
+    coordination = coordination_detector.run(coordination_detector.Input.model_validate({}), ctx)
+    planted = {
+        m for g in app.state.emulator.corpus.truth()["coordinated_groups"] for m in g["members"]
+    }
+    flagged = {m for g in coordination.groups for m in g.members}
+    hit = len(flagged & planted)
+    report = report_builder.run(
+        report_builder.Input.model_validate({"out": str(out / "report.html")}), ctx
+    )
     return DemoResult(
         db=str(db),
-        query=query.describe(),
+        design=design.ranked_routes[0].name if design.ranked_routes else "none",
+        query=f"every video from {len(REGIONS)} regions",
         windows=[t.key.split(":", 1)[1] for t in tasks],
         runs=[
             DemoRun(
@@ -121,18 +172,31 @@ def run_demo(out: Path, videos: int = 30_000, seed: int = 1, progress: Any = Non
         requests=spent,
         emulator_counted={b: counted.get(b, {}).get("requests", 0) for b in spent},
         top_hashtags=[HashtagCount(hashtag=t, videos=n) for t, n in top_tags],
+        trends=[f"#{t.item} ({t.status}, peak {t.peak_day})" for t in trends.trends[:3]],
+        network=f"{network.nodes:,} accounts, {network.edges:,} links, "
+        f"{len(network.communities)} largest communities listed; {network.file}",
+        coordination=Scored(
+            precision=hit / len(flagged) if flagged else 0.0,
+            recall=hit / len(planted) if planted else 0.0,
+            flagged_accounts=len(flagged),
+            planted_accounts=len(planted),
+            groups=len(coordination.groups),
+        ),
+        report=report.path,
     )
 
 
 def render(result: DemoResult) -> str:
-    summary = result.model_dump()
-    c = summary["counts"]
+    s = result.model_dump()
+    c = s["counts"]
+    co = result.coordination
     lines = [
-        "tiktok-research demo (embedded Research API emulator, no network)",
-        f"  query:    {summary['query']}",
-        f"  windows:  {', '.join(summary['windows'])}",
+        "tiktok-research demo (embedded Research API emulator, no network; synthetic data)",
+        f"  design:   for {QUESTION!r} the advice ranks first: {result.design}",
+        f"  query:    {s['query']}",
+        f"  windows:  {', '.join(s['windows'])}",
     ]
-    for r in summary["runs"]:
+    for r in s["runs"]:
         lines.append(
             f"  run {r['run_id']}: {r['command']:<17} {r['status']:<5} {r['pages']:>4} "
             f"pages  {r['records']:>6,} records"
@@ -140,17 +204,18 @@ def render(result: DemoResult) -> str:
     lines += [
         f"  stored:   {c['videos']:,} videos ({c['video_snapshots']:,} metric snapshots), "
         f"{c['comments']:,} comments, {c['users']:,} users, {c['follow_edges']:,} follow edges",
-        f"  quota:    {summary['requests']['research']:,} research and "
-        f"{summary['requests']['follow']:,} follower-list requests in the ledger (the emulator "
-        f"counted {summary['emulator_counted']['research']:,} and "
-        f"{summary['emulator_counted']['follow']:,})",
+        f"  quota:    {s['requests']['research']:,} research and "
+        f"{s['requests']['follow']:,} follower-list requests in the ledger (the emulator "
+        f"counted {s['emulator_counted']['research']:,} and "
+        f"{s['emulator_counted']['follow']:,})",
         "  top hashtags: "
-        + ", ".join(f"#{t['hashtag']} ({t['videos']})" for t in summary["top_hashtags"]),
-        f"  database: {summary['db']}",
-        "next: tiktok-research status --db "
-        + summary["db"]
-        + "   |   tiktok-research export --db "
-        + summary["db"]
-        + " --table videos --format csv --out videos.csv",
+        + ", ".join(f"#{t['hashtag']} ({t['videos']})" for t in s["top_hashtags"]),
+        "  trends:   " + "; ".join(result.trends),
+        f"  network:  {result.network}",
+        f"  coordination: {co.groups} group(s), {co.flagged_accounts} accounts flagged; against "
+        f"the {co.planted_accounts} planted accounts: precision {co.precision:.2f}, recall "
+        f"{co.recall:.2f}",
+        f"  database: {s['db']}",
+        f"report: {result.report}",
     ]
     return "\n".join(lines)

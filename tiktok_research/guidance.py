@@ -419,7 +419,8 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        autoescape=False,
+        # HTML templates escape what they show (captions, names); text templates do not
+        autoescape=lambda name: name is not None and ".html" in name,
     )
 
 

@@ -195,8 +195,14 @@ def test_demo_runs_end_to_end(tmp_path, cli):
     assert out["counts"]["videos"] > 500 and out["counts"]["comments"] > 0
     assert out["counts"]["follow_edges"] > 0 and out["requests"]["research"] > 10
     assert out["requests"] == out["emulator_counted"]  # the ledger agrees with the API
+    # the whole study: design, analysis, network, coordination scored, the report
+    assert out["design"] and out["trends"] and "accounts" in out["network"]
+    co = out["coordination"]
+    assert co["precision"] >= 0.9 and co["recall"] >= 0.9 and co["planted_accounts"] > 0
+    assert Path(out["report"]).exists() and Path(out["report"]).parent == tmp_path / "demo"
     text = cli("demo", "--out", tmp_path / "demo2", "--videos", "3000").stdout
-    assert "database:" in text and "top hashtags" in text
+    assert "database:" in text and "top hashtags" in text and "precision" in text
+    assert text.rstrip().splitlines()[-1] == f"report: {tmp_path / 'demo2' / 'report.html'}"
 
 
 def test_collect_commands_have_help(cli):

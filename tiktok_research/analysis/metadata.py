@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
@@ -648,3 +649,30 @@ def _empty(
         sounds=Sounds(),
         creators=Creators(),
     )
+
+
+def view_shares(f: Frames) -> np.ndarray:
+    """Cumulative share of all views held by the top 1, 2, ... creators (a Lorenz curve read
+    from the top), for the concentration chart."""
+    views = np.asarray(
+        [
+            r[0]
+            for r in f.rows(
+                f"SELECT coalesce(sum(views), 0) AS v FROM {f.videos} WHERE username IS NOT NULL "
+                "GROUP BY username ORDER BY v DESC"
+            )
+        ],
+        dtype=np.float64,
+    )
+    total = views.sum()
+    return np.cumsum(views) / total if total > 0 else np.zeros(len(views))
+
+
+def distribution(f: Frames, column: str, limit: int = 1_000_000) -> np.ndarray:
+    """Positive values of ``engagement`` or ``views`` (a sample of ``limit`` at most)."""
+    if column not in ("engagement", "views"):
+        raise ValueError(f"no distribution of {column!r}")
+    rows = f.con.execute(
+        f"SELECT {column} FROM {f.videos} WHERE {column} > 0 USING SAMPLE {int(limit)} ROWS"
+    ).fetchnumpy()
+    return np.asarray(rows[column], dtype=np.float64)

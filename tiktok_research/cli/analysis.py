@@ -50,3 +50,11 @@ app.command("coordination")(
         "often than chance explains (or by CooRTweet's rule).",
     )
 )
+app.command("report")(
+    tool_command(
+        TOOLS["report_builder"],
+        names=SELECTION,
+        summary="One self-contained HTML report: figures, network, coordination, compliance "
+        "and a methods appendix from provenance.",
+    )
+)

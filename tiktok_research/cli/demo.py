@@ -16,16 +16,17 @@ app = typer.Typer()
 @app.command("demo")
 @guarded
 def demo_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Directory for the demo database.")] = Path(
-        "tiktok-research-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for the demo database, network and report.")
+    ] = Path("tiktok-research-demo"),
     videos: Annotated[
         int, typer.Option("--videos", min=1000, help="Size of the emulated world.")
     ] = 30_000,
     seed: SeedOpt = 1,
     as_json: JsonOption = False,
 ) -> None:
-    """Collect from the embedded emulator end to end (windows, pages, comments, users)."""
+    """A whole study on the embedded emulator: design, collection, analysis, network,
+    coordination (scored against the planted groups) and the report, offline."""
     from ..demo import render, run_demo
     from .progress import CollectProgress
 

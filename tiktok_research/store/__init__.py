@@ -22,6 +22,7 @@ import duckdb
 
 from ..errors import NoDatabase, StoreError
 from .compliance import ComplianceMixin
+from .provenance import ProvenanceMixin
 from .runs import RunsMixin
 from .tables import BOOKKEEPING, ENTITIES, SCHEMA_VERSION, Entity, all_ddl
 
@@ -39,7 +40,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(RunsMixin, ComplianceMixin):
+class Store(RunsMixin, ComplianceMixin, ProvenanceMixin):
     """A DuckDB-backed store. Use as a context manager or call :meth:`close`."""
 
     def __init__(

@@ -14,6 +14,7 @@ from . import (
     import_dataset,
     metadata_analysis,
     network_builder,
+    report_builder,
     study_design,
     trend_lifecycle,
 )
@@ -35,6 +36,7 @@ TOOLS: dict[str, Tool] = {
             trend_lifecycle,
             network_builder,
             coordination_detector,
+            report_builder,
         ),
     )
 }
@@ -53,6 +55,7 @@ __all__ = [
     "import_dataset",
     "metadata_analysis",
     "network_builder",
+    "report_builder",
     "study_design",
     "trend_lifecycle",
 ]

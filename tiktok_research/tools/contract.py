@@ -99,7 +99,10 @@ class ToolContext:
     def output(self, value: str | Path | None, default: str, what: str = "output") -> Path:
         """Where to write a file: ``value`` or ``default``, inside the data directory."""
         p = self.path(value or default, what)
-        p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot write the {what} to {p}: {exc.strerror}") from None
         return p
 
     def database(self, value: str | Path | None) -> Path:
