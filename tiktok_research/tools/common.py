@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from ..analysis import Frames, Selection, open_frames
-from ..analysis.frames import ANALYSIS_MEMORY_LIMIT
+from ..analysis.frames import ANALYSIS_MEMORY_LIMIT, check_tz
 from ..privacy import Pseudonymiser, load_key
 from ..store import Store
 from .contract import ToolContext
@@ -33,6 +33,17 @@ def _json_file(v: str | None) -> str | None:
 
 #: an optional results file, checked to be JSON before any work is done
 JsonOut = Annotated[str | None, AfterValidator(_json_file)]
+
+
+def _tz(v: str) -> str:
+    try:
+        return check_tz(v)
+    except Exception as exc:
+        raise ValueError(str(exc)) from None
+
+
+#: an IANA time zone name, checked before any work is done
+TimeZone = Annotated[str, AfterValidator(_tz)]
 
 
 class SelectionInput(Selection):

@@ -19,10 +19,9 @@ grids) as JSON.
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from ..analysis import detect
-from ..analysis.frames import check_tz
 from ..analysis.metadata import (
     DEFAULT_K,
     WEEKDAYS,
@@ -37,7 +36,7 @@ from ..analysis.metadata import (
     analyse,
 )
 from ..analysis.trends import TrendReport
-from .common import JsonOut, SelectionInput, frames_for, pseudonymiser, write_json
+from .common import JsonOut, SelectionInput, TimeZone, frames_for, pseudonymiser, write_json
 from .contract import Annotations, ToolContext
 
 NAME = "metadata_analysis"
@@ -47,7 +46,9 @@ INLINE = 20
 
 
 class Input(SelectionInput):
-    tz: str = Field("UTC", description="IANA time zone for hour x weekday, e.g. Europe/Berlin.")
+    tz: TimeZone = Field(
+        "UTC", description="IANA time zone for hour x weekday, e.g. Europe/Berlin."
+    )
     top: int = Field(20, ge=1, le=200, description="Rows per table (at most 20 come inline).")
     publishable: bool = Field(
         False, description="Suppress counts below k; creators only as keyed pseudonyms."
@@ -57,14 +58,6 @@ class Input(SelectionInput):
         None, description="Pseudonym key file (default: $TIKTOK_RESEARCH_PSEUDONYM_KEY)."
     )
     out: JsonOut = Field(None, description="Also write the full results as JSON here.")
-
-    @field_validator("tz")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            return check_tz(v)
-        except Exception as exc:
-            raise ValueError(str(exc)) from None
 
 
 class TrendSummary(BaseModel):

@@ -19,10 +19,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator
 
 from ..analysis import Selection
-from ..analysis.frames import ANALYSIS_MEMORY_LIMIT, check_tz
+from ..analysis.frames import ANALYSIS_MEMORY_LIMIT
 from ..errors import NoDatabase, UsageError
 from ..report import Report, Section, build_report
-from .common import SelectionInput, pseudonymiser
+from .common import SelectionInput, TimeZone, pseudonymiser
 from .contract import Annotations, ToolContext
 
 NAME = "report_builder"
@@ -32,7 +32,7 @@ ANNOTATIONS = Annotations(read_only=False, destructive=False, idempotent=True, o
 
 class Input(SelectionInput):
     out: str = Field("report.html", description="The HTML file to write.")
-    tz: str = Field("UTC", description="IANA time zone for posting times.")
+    tz: TimeZone = Field("UTC", description="IANA time zone for posting times.")
     publishable: bool = Field(
         False, description="Pseudonymise creators, suppress small cells, quote no captions."
     )
@@ -47,14 +47,6 @@ class Input(SelectionInput):
         if not v.lower().endswith((".html", ".htm")):
             raise ValueError(f"the report is HTML: name it *.html, not {v!r}")
         return v
-
-    @field_validator("tz")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            return check_tz(v)
-        except Exception as exc:
-            raise ValueError(str(exc)) from None
 
 
 class Output(BaseModel):
