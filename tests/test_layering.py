@@ -8,7 +8,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "tiktok_research"
 
-BASE = {"api_spec", "errors", "schema"}
+BASE = {"api_spec", "errors", "schema", "files"}
 #: room -> the rooms it may import (besides itself)
 #: everything below the agent surface
 _BELOW_TOOLS = {
@@ -27,14 +27,15 @@ _BELOW_TOOLS = {
 ALLOWED: dict[str, set[str]] = {
     "api_spec": set(),
     "errors": set(),
+    "files": {"errors"},
     "schema": {"errors"},
     "privacy": {"errors", "schema"},
-    "guidance": {"errors"},
+    "guidance": {"errors", "files"},
     "store": {"schema", "errors"},
     "emulator": {"api_spec"},
     "api": {"api_spec", "errors"},
     "ingest": BASE | {"store"},
-    "importers": BASE | {"ingest", "store"},
+    "importers": BASE | {"ingest", "store", "privacy"},
     "collect": BASE | {"api", "ingest", "store"},
     "analysis": BASE | {"store", "privacy"},
     "network": BASE | {"store", "privacy", "analysis"},

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import TikTokResearchError
+from .files import read_mapping
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
@@ -327,21 +327,8 @@ def evaluate(cond: dict[str, Any], data: dict[str, Any]) -> bool:
 
 
 # --- loading -------------------------------------------------------------------------------
-def read_mapping(path: Path, what: str, error: type[Exception] = GuidanceError) -> dict[str, Any]:
-    """A YAML (or JSON) file holding a mapping; ``error(...)`` names the file and the fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise error(f"{what} {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise error(f"{what} {path} is not valid YAML or JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise error(f"{what} {path} must hold a mapping")
-    return data
-
-
 def _read(name: str) -> dict[str, Any]:
-    return read_mapping(guidance_dir() / name, "guidance file")
+    return read_mapping(guidance_dir() / name, "guidance file", GuidanceError)
 
 
 def _items(model: type[BaseModel], raw: list[Any] | None, file: str) -> list[Any]:

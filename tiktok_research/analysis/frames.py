@@ -116,6 +116,7 @@ class Frames:
     tags: str = "sel_tags"
     duets: str = "sel_duets"
     accounts: str = "sel_accounts"
+    store: Store | None = None
 
     def one(self, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
         return self.con.execute(sql, params or []).fetchall()[0]
@@ -181,7 +182,7 @@ def _where(sel: Selection) -> str:
 def open_frames(store: Store, selection: Selection | None = None) -> Iterator[Frames]:
     """The selection's tables on the store's connection (dropped again afterwards)."""
     sel = selection or Selection()
-    f = Frames(store.con, sel)
+    f = Frames(store.con, sel, store=store)
     where = _where(sel)
     con = store.con
     try:
@@ -230,3 +231,17 @@ def open_frames(store: Store, selection: Selection | None = None) -> Iterator[Fr
         con.execute(f"DROP VIEW IF EXISTS {f.duets}")
         con.execute(f"DROP TABLE IF EXISTS {f.tags}")
         con.execute(f"DROP VIEW IF EXISTS {f.videos}")
+
+
+def donation_frames(store: Store) -> tuple[Any, Any]:
+    """Donated events (participant, kind, video id, time) and, for watched videos the store
+    holds (after enrichment), their hashtags and sound, as pandas frames."""
+    events = store.con.execute(
+        "SELECT participant, kind, video_id, happened_at FROM donation_events "
+        "ORDER BY participant, happened_at"
+    ).df()
+    watched = store.con.execute(
+        """SELECT DISTINCT e.participant, e.video_id, v.hashtag_names, v.music_id, v.music_title
+        FROM donation_events e JOIN videos v ON v.id = e.video_id WHERE e.kind = 'watch'"""
+    ).df()
+    return events, watched

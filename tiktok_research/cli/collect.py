@@ -398,3 +398,68 @@ def status_cmd(db: DbOption = DEFAULT_DB_PATH, as_json: JsonOption = False) -> N
     with Store(db, read_only=True) as store:
         st = status(store)
     emit(st, as_json, st.render())
+
+
+@app.command("enrich")
+@guarded
+def enrich_cmd(
+    db: DbOption = DEFAULT_DB_PATH,
+    from_donations: Annotated[
+        bool,
+        typer.Option(
+            "--from-donations", help="Look up the videos of donated data packages (required)."
+        ),
+    ] = False,
+    api_base: ApiBaseOpt = None,
+    dry_run: DryOpt = False,
+    max_retries: RetriesOpt = MAX_RETRIES,
+    retry_base: RetryBaseOpt = RETRY_BASE,
+    daily_quota: QuotaOpt = DAILY_QUOTA,
+    as_json: JsonOption = False,
+) -> None:
+    """Look donated video ids up through the Research API into the videos table; record the
+    ones it does not return."""
+    from datetime import UTC, datetime
+
+    from ..collect.drive import plan_run
+    from ..collect.enrich import EnrichSummary, id_tasks
+    from ..store import Store
+
+    if not from_donations:
+        raise UsageError("say what to enrich: --from-donations")
+    with Store(db) as store:
+        ids = store.donated_videos_missing()
+        tasks = id_tasks(ids)
+        if dry_run or not ids:
+            plan = plan_run(store, "enrich from donations", tasks, daily_quota=daily_quota,
+                            max_records=len(ids))  # fmt: skip
+            emit(plan, as_json, plan.render() + f"\n{len(ids):,} donated videos to look up")
+            return
+        summary = _drive(
+            store,
+            "enrich from donations",
+            {"video_ids": len(ids)},
+            tasks,
+            api_base=api_base,
+            wait=False,
+            as_json=as_json,
+            max_retries=max_retries,
+            retry_base=retry_base,
+            daily_quota=daily_quota,
+        )
+        missing = 0
+        if summary.status == "done":
+            with store.transaction():
+                missing = store.mark_missing(ids, summary.run_id, datetime.now(UTC))
+    out = EnrichSummary(
+        run_id=summary.run_id,
+        status=summary.status,
+        requested=len(ids),
+        found=len(ids) - missing if summary.status == "done" else 0,
+        missing=missing,
+        missing_share=missing / len(ids) if ids and summary.status == "done" else None,
+        message=summary.message,
+    )
+    emit(out, as_json, out.render())
+    if summary.status != "done":
+        raise typer.Exit(1)

@@ -22,6 +22,7 @@ import duckdb
 
 from ..errors import NoDatabase, StoreError
 from .compliance import ComplianceMixin
+from .donations import DonationsMixin
 from .provenance import ProvenanceMixin
 from .runs import RunsMixin
 from .tables import BOOKKEEPING, ENTITIES, SCHEMA_VERSION, Entity, all_ddl
@@ -40,7 +41,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(RunsMixin, ComplianceMixin, ProvenanceMixin):
+class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
     """A DuckDB-backed store. Use as a context manager or call :meth:`close`."""
 
     def __init__(

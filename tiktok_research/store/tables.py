@@ -149,6 +149,31 @@ FROM api_requests GROUP BY day, bucket""",
   reason VARCHAR NOT NULL,
   run_id BIGINT
 )""",
+    # donated TikTok data packages: who (a keyed pseudonym), consent, what the package held
+    """CREATE TABLE IF NOT EXISTS donations (
+  donation_id BIGINT PRIMARY KEY,   -- the import run
+  participant VARCHAR NOT NULL,     -- keyed pseudonym; the raw id is never stored
+  consent JSON NOT NULL,
+  package_version VARCHAR,
+  sections JSON,                    -- per section kept: events and covered period
+  dropped JSON,                     -- per section left out: items
+  assumptions JSON,                 -- e.g. times without offset read as UTC
+  imported_at TIMESTAMPTZ NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS donation_events (
+  donation_id BIGINT NOT NULL,
+  participant VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,            -- watch | like | favorite | share | search | follow | comment
+  video_id BIGINT,
+  happened_at TIMESTAMPTZ,
+  detail VARCHAR                    -- search term, pseudonymised account, comment text if kept
+)""",
+    # donated videos the Research API returned nothing for, at enrichment
+    """CREATE TABLE IF NOT EXISTS donation_missing (
+  video_id BIGINT NOT NULL,
+  checked_at TIMESTAMPTZ NOT NULL,
+  run_id BIGINT
+)""",
     """CREATE TABLE IF NOT EXISTS import_rejects (
   run_id BIGINT NOT NULL,
   file VARCHAR NOT NULL,

@@ -10,6 +10,7 @@ from . import (
     compliance_refresh,
     coordination_detector,
     dataset_finder,
+    donation_import,
     ethics_review,
     import_dataset,
     metadata_analysis,
@@ -37,6 +38,7 @@ TOOLS: dict[str, Tool] = {
             network_builder,
             coordination_detector,
             report_builder,
+            donation_import,
         ),
     )
 }
@@ -51,6 +53,7 @@ __all__ = [
     "compliance_refresh",
     "coordination_detector",
     "dataset_finder",
+    "donation_import",
     "ethics_review",
     "import_dataset",
     "metadata_analysis",

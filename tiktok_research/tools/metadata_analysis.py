@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..analysis import detect
+from ..analysis.exposure import Exposure, exposure
 from ..analysis.metadata import (
     DEFAULT_K,
     WEEKDAYS,
@@ -87,6 +88,9 @@ class Output(BaseModel):
     creators: Creators
     trends: list[TrendSummary] = Field(description="The strongest hashtag bursts (at most 10).")
     trend_method: str
+    exposure: Exposure | None = Field(
+        None, description="From donated data packages, when the database holds any."
+    )
     file: str | None = Field(description="The full results, when out was given.")
     text: str
 
@@ -126,6 +130,8 @@ def run(inp: Input, ctx: ToolContext) -> Output:
             f, tz=inp.tz, top=inp.top, publishable=inp.publishable, k=inp.k, pseudonymiser=pseudo
         )
         trends = detect(f, "hashtag", 10)
+        assert f.store is not None
+        donated = exposure(f.store, k=inp.k if inp.publishable else None)
     per_day = [d.videos for d in result.time.per_day if d.videos is not None]
     days = np.array(per_day, dtype=float)
     spread = (
@@ -173,6 +179,7 @@ def run(inp: Input, ctx: ToolContext) -> Output:
             if t.burst_onset is not None
         ],
         trend_method=trends.method,
+        exposure=donated,
         file=file,
         text=text,
     )
