@@ -247,6 +247,7 @@ OPS = {
     "in",
     "not_in",
     "contains_any",
+    "mentions_any",
     "missing",
     "truthy",
     "gt",
@@ -321,6 +322,9 @@ def evaluate(cond: dict[str, Any], data: dict[str, Any]) -> bool:
     if op == "contains_any":
         items = value if isinstance(value, list) else [value]
         return bool({_norm(v) for v in items} & {_norm(a) for a in arg})
+    if op == "mentions_any":  # free text naming any of the phrases
+        text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return any(str(a).lower() in text.lower() for a in arg)
     if not isinstance(value, int | float) or isinstance(value, bool):
         return False
     return {"gt": value > arg, "lt": value < arg, "gte": value >= arg, "lte": value <= arg}[op]

@@ -109,5 +109,5 @@ def test_coordination_command(cli, collected, tmp_path):
     assert ct["threshold"] is not None and ct["flagged_edges"][0]["weight_fast"] is not None
     none = cli.json("coordination", "--db", collected, "--region", "ZZ")
     assert none["message"].startswith("no coordinated pairs") and none["groups"] == []
-    for args, word in [(["--window", "0"], "window"), (["--edge-weight", "2"], "edge_weight")]:
+    for args, word in [(["--window", "0"], "--window"), (["--edge-weight", "2"], "--edge-weight")]:
         assert word in cli.json("coordination", "--db", collected, *args, expect=2)["message"]

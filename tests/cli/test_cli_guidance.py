@@ -25,7 +25,7 @@ def test_design_command(cli):
     assert out["ranked_routes"][0]["id"] == "dsa_vetted"
     assert out["ranked_routes"][0]["rationale"] and out["sources"]
     bad = cli.json("design", "Why q?", "--type", "vibes", expect=2)
-    assert "unknown research_type" in bad["message"]
+    assert "unknown --type" in bad["message"]  # in the command line's own words
     text = cli("design", "Why q?", "--type", "trend").stdout
     assert text.startswith("# Study design") and "## Limitations to report" in text
 

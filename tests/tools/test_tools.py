@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import merge
 from pydantic import ValidationError
 
 from tiktok_research import guidance
@@ -216,3 +217,85 @@ def test_a_plan_is_typed_and_a_typo_or_wrong_type_is_named():
 
 
 # --- pseudonymisation and small cells ------------------------------------------------------
+
+
+def test_escalations_legal_basis_and_missing_core_fields():
+    plan = dict(G.example_plan)
+    minors = merge(plan, {"populations": ["teenagers"], "quoting": {"screenshots": True}})
+    ids = {f.id for f in ethics_review.run(ethics_review.Input(plan=minors)).findings}
+    assert "minors_identifiable" in ids
+    pending = merge(plan, {"ethics_approval": {"status": "pending"}})
+    out = ethics_review.run(ethics_review.Input(plan=pending))
+    assert out.verdict == "blocker" and "pending_with_real_data" in {f.id for f in out.findings}
+    emulator_only = merge(pending, {"data_sources": ["emulator"]})
+    assert "pending_with_real_data" not in {
+        f.id for f in ethics_review.run(ethics_review.Input(plan=emulator_only)).findings
+    }
+    political = merge(plan, {"topics": ["elections"]})
+    assert "special_categories" in {
+        f.id for f in ethics_review.run(ethics_review.Input(plan=political)).findings
+    }
+    based = merge(political, {"legal_basis": "GDPR Art. 6(1)(e), 9(2)(j) with Art. 89 safeguards"})
+    assert "special_categories" not in {
+        f.id for f in ethics_review.run(ethics_review.Input(plan=based)).findings
+    }
+    cloud = merge(
+        plan,
+        {"storage": {"location": "My Google Drive", "encrypted": True, "access_control": True}},
+    )
+    assert "consumer_cloud" in {
+        f.id for f in ethics_review.run(ethics_review.Input(plan=cloud)).findings
+    }
+    bare = ethics_review.run(ethics_review.Input(plan={"title": "x"}))
+    assert bare.warnings and "data_sources" in bare.warnings[0] and "topics" in bare.warnings[0]
+
+
+def test_ethics_review_exits_1_on_blockers(cli, tmp_path):
+    import yaml
+
+    plan = merge(G.example_plan, {"ethics_approval": {"status": "pending"}})
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    out = cli.json("ethics-review", path, expect=1)
+    assert out["verdict"] == "blocker"
+
+
+def test_eligibility_decides_and_is_shown():
+    def design(**kw):
+        return study_design.run(
+            study_design.Input(
+                research_question="How do creators talk about heat waves?",
+                research_type="trend",
+                **kw,
+            )  # fmt: skip
+        )
+
+    company = design(country="DE", institution="company")
+    barred = {r.id: r.not_available_because for r in company.not_available}
+    assert {"research_api", "dsa_vetted"} <= set(barred) and "company" in barred["research_api"]
+    assert not {r.id for r in company.ranked_routes} & set(barred)  # never ranked
+    us = design(country="US")
+    us_barred = {r.id for r in us.not_available}
+    assert "dsa_vetted" in us_barred and "research_api" in {r.id for r in us.ranked_routes}
+    uk = design(country="UK")
+    assert uk.request["country"] == "GB" and any("GB" in n for n in uk.notes)
+    assert "research_api" not in {r.id for r in uk.not_available}
+    assert all(r.eligibility for r in us.ranked_routes)
+    with pytest.raises(ValueError, match="did you mean DE"):
+        study_design.Input(research_question="Why?", research_type="trend", country="Germany")
+    with pytest.raises(ValueError, match="after"):
+        study_design.Input(research_question="Why?", research_type="trend",
+                           period_start="2024-03-01", period_end="2024-01-01")  # fmt: skip
+
+
+def test_datasets_only_when_they_match_and_fields_filter():
+    none = study_design.run(
+        study_design.Input(research_question="zzqx wobble frobnicate", research_type="trend")
+    )
+    assert none.matching_datasets == []
+    ds = {r.id: r for r in none.ranked_routes + none.not_recommended}.get("existing_datasets")
+    assert ds is None or any("no catalogue dataset matches" in w for w in ds.rationale)
+    out = dataset_finder.run(dataset_finder.Input(topic="election", fields_needed=["deletions"]))
+    assert [m.id for m in out.matches] == ["politok_de"]  # the only election set with deletions
+    assert all("transcripts" in m.fields for m in dataset_finder.run(
+        dataset_finder.Input(topic="politics", fields_needed=["transcripts"])).matches)  # fmt: skip

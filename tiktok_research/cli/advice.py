@@ -77,3 +77,5 @@ def ethics_review_cmd(
         raise UsageError("give a plan file (or --example to see one)")
     out = TOOLS["ethics_review"].call({"plan": ethics_review.read_plan(plan)}, ToolContext())
     emit(out, as_json, getattr(out, "text", None))
+    if getattr(out, "verdict", None) == "blocker":
+        raise typer.Exit(1)  # do not collect until the blockers are fixed

@@ -4,6 +4,7 @@ tool's ``Input`` model, so the command line cannot drift from what the tool vali
 from __future__ import annotations
 
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -129,12 +130,27 @@ def tool_command(
         )
     )
 
+    flags = {
+        name: names.get(name, "--" + name.replace("_", "-"))
+        for name in tool.input.model_fields
+        if name not in arguments
+    }
+
     def command(**kw: Any) -> None:
         as_json = kw.pop("as_json")
         data = {k: v for k, v in kw.items() if v is not None}
         for k in nested & set(data):
-            data[k] = _structured(data[k], names.get(k, "--" + k.replace("_", "-")))
-        out = tool.call(data, ToolContext.from_env())
+            data[k] = _structured(data[k], flags[k])
+        try:
+            out = tool.call(data, ToolContext.from_env())
+        except UsageError as exc:
+            # speak the command line's language: --since, not period_start
+            text = str(exc)
+            for field_name, flag in sorted(flags.items(), key=lambda x: -len(x[0])):
+                # a field named before its message, or a name no prose uses (with a _)
+                after = "(?=:)" if "_" not in field_name else "(?![\\w-])"
+                text = re.sub(rf"(?<![\w-]){field_name}{after}", flag, text)
+            raise UsageError(text) from None
         emit(out, as_json, render(out) if render else getattr(out, "text", None))
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -79,8 +79,13 @@ class Output(BaseModel):
     text: str
 
 
+#: words that say nothing about a dataset's topic
+STOP = {"tiktok", "how", "what", "which", "who", "why", "does", "the", "and", "for", "with",
+        "video", "videos", "content", "study", "about", "from", "they", "their", "are"}  # fmt: skip
+
+
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[\w-]+", text.lower()) if len(w) > 2}
+    return {w for w in re.findall(r"[\w-]+", text.lower()) if len(w) > 2 and w not in STOP}
 
 
 def _overlap(d: guidance.Dataset, start: date | None, end: date | None) -> bool | None:
@@ -193,6 +198,8 @@ def run(inp: Input, ctx: ToolContext | None = None, http: httpx.Client | None = 
     g = guidance.load()
     matches = []
     for d in g.datasets.values():
+        if inp.fields_needed and not set(inp.fields_needed) <= set(d.fields):
+            continue  # a dataset must hold every field asked for
         if inp.access == "open" and d.access != "open":
             continue
         if inp.access == "open_or_ids" and d.access not in ("open", "ids"):

@@ -126,6 +126,9 @@ class StudyPlan(_Part):
     jurisdiction: Jurisdiction | None = None
     ethics_approval: EthicsApproval | None = None
     dpia: bool | None = Field(None, description="A data protection impact assessment was done.")
+    legal_basis: str | None = Field(
+        None, description="e.g. GDPR Art. 6(1)(e) and 9(2)(j) with Art. 89 safeguards."
+    )
     small_cell_threshold: int | None = Field(
         None, ge=0, description="Smallest count published in a table."
     )
@@ -160,6 +163,9 @@ class Dmp(BaseModel):
 
 
 class Output(BaseModel):
+    warnings: list[str] = Field(
+        default_factory=list, description="Core plan fields missing, so checks could not run."
+    )
     verdict: Literal["blocker", "high", "medium", "low", "none"]
     verdict_text: str
     counts: dict[str, int]
@@ -226,7 +232,14 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
             )
         ],
     )
+    missing = [f for f in ("data_sources", "populations", "topics") if not plan.get(f)]
     out = Output(
+        warnings=[
+            f"the plan does not say {', '.join(missing)}: the checks that read "
+            f"{'them' if len(missing) > 1 else 'it'} could not fire"
+        ]
+        if missing
+        else [],
         verdict=verdict,
         verdict_text=g.verdicts[verdict],
         counts=counts,

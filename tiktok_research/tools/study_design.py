@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .. import guidance
+from .. import api_spec, guidance
 from .contract import Annotations, ToolContext
 
 NAME = "study_design"
@@ -54,6 +54,54 @@ EEA = {
     "LI",
     "NO",
 }
+#: country names people type, to suggest the code
+COUNTRY_NAMES = {
+    "germany": "DE", "deutschland": "DE", "france": "FR", "spain": "ES", "italy": "IT",
+    "netherlands": "NL", "austria": "AT", "switzerland": "CH", "united kingdom": "GB",
+    "england": "GB", "britain": "GB", "great britain": "GB", "united states": "US", "usa": "US",
+    "america": "US", "canada": "CA", "australia": "AU", "brazil": "BR", "india": "IN",
+    "japan": "JP", "mexico": "MX", "poland": "PL", "sweden": "SE", "denmark": "DK",
+    "norway": "NO", "finland": "FI", "belgium": "BE", "ireland": "IE", "portugal": "PT",
+    "greece": "GR", "turkey": "TR", "indonesia": "ID", "philippines": "PH", "nigeria": "NG",
+    "kenya": "KE", "south africa": "ZA", "argentina": "AR", "chile": "CL", "colombia": "CO",
+}  # fmt: skip
+#: ISO code -> the regions routes are open to
+UK, CH, US = {"GB"}, {"CH"}, {"US"}
+
+
+def iso_country(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code; UK is read as GB, a country name gets a suggestion."""
+    v = value.strip()
+    code = v.upper()
+    if code == "UK":
+        return "GB"
+    if code in api_spec.REGION_CODES:
+        return code
+    hint = COUNTRY_NAMES.get(v.lower())
+    raise ValueError(
+        f"{value!r} is not an ISO 3166-1 country code"
+        + (f"; did you mean {hint}?" if hint else " (two letters, e.g. DE, US, GB)")
+    )
+
+
+def eligibility(route: guidance.Route, country: str | None, institution: str) -> str | None:
+    """Why the researcher may not use ``route`` (None: eligible, or not known to be barred)."""
+    if institution not in route.eligible_institutions:
+        allowed = ", ".join(route.eligible_institutions)
+        return f"open to {allowed} researchers, not {institution}"
+    regions = set(route.eligible_regions)
+    if country is None or "ANY" in regions:
+        return None
+    ok = (
+        ("EEA" in regions and country in EEA)
+        or ("UK" in regions and country in UK)
+        or ("CH" in regions and country in CH)
+        or ("US" in regions and country in US)
+        or country in regions
+    )
+    return None if ok else f"open to researchers in {', '.join(sorted(regions))}, not {country}"
+
+
 Need = Literal[
     "video_metadata",
     "comments",
@@ -105,14 +153,26 @@ class Input(BaseModel):
 
     @field_validator("country", "region")
     @classmethod
-    def _upper(cls, v: str | None) -> str | None:
-        return v.strip().upper() if v else v
+    def _iso(cls, v: str | None) -> str | None:
+        return iso_country(v) if v else v
+
+    @model_validator(mode="after")
+    def _period(self) -> Input:
+        if self.period_start and self.period_end and self.period_start > self.period_end:
+            raise ValueError(
+                f"period_start {self.period_start} is after period_end {self.period_end}"
+            )
+        return self
 
 
 class RankedRoute(BaseModel):
     id: str
     name: str
-    score: float
+    score: float = Field(description="Fit to this study (the ranking's sum; higher is better).")
+    eligibility: list[str] = Field(description="Who may use this route.")
+    not_available_because: str | None = Field(
+        None, description="Why this researcher cannot use it (then it is not ranked)."
+    )
     rationale: list[str]
     timeline: str
     data_you_get: list[str]
@@ -132,6 +192,14 @@ class Output(BaseModel):
     not_recommended: list[RankedRoute] = Field(
         default_factory=list, description="Routes considered and ruled out, with the reasons."
     )
+    not_available: list[RankedRoute] = Field(
+        default_factory=list, description="Routes this researcher is not eligible for, and why."
+    )
+    matching_datasets: list[str] = Field(
+        default_factory=list, description="Catalogue datasets that match the question and period."
+    )
+    request: dict[str, Any] = Field(default_factory=dict, description="The inputs, as read.")
+    notes: list[str] = Field(default_factory=list)
     analyses: list[str]
     limitations: list[str]
     sources: list[str]
@@ -164,6 +232,22 @@ def _timeline(route: guidance.Route, inp: Input) -> str:
     return f"about {span.min}-{span.max} weeks" if span.min != span.max else f"{span.max} weeks"
 
 
+def _matching_datasets(inp: Input) -> list[str]:
+    """Catalogue datasets the dataset finder matches for this question and period."""
+    from . import dataset_finder
+
+    found = dataset_finder.run(
+        dataset_finder.Input(
+            topic=inp.research_question,
+            period_start=inp.period_start,
+            period_end=inp.period_end,
+            max_results=5,
+        )
+    )
+    # a topic must match (3 points), not a stray word of the description
+    return [f"{m.name} ({m.link})" for m in found.matches if m.score >= 3]
+
+
 def run(inp: Input, ctx: ToolContext | None = None) -> Output:
     g = guidance.load()
     rtype = g.research_types[inp.research_type]
@@ -171,6 +255,9 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
     weights = {r.route: r for r in rtype.routes}
     ranked: list[Any] = []
     ruled_out: list[Any] = []
+    barred: list[Any] = []
+    matches = _matching_datasets(inp)
+    facts["datasets_match"] = bool(matches)
     for route in g.routes.values():
         fit = weights.get(route.id)
         score = float(fit.weight) if fit else 0.0
@@ -180,12 +267,22 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
                 score += adj.add
                 why.append(adj.why)
         score += sum(route.scores.values()) / 20  # ties: the seed's ratings decide
+        if route.id == "existing_datasets":
+            if matches:
+                score += 1.5
+                why.append("matching catalogue datasets: " + "; ".join(matches[:3]))
+            else:
+                score -= 2
+                why.append("no catalogue dataset matches this question and period")
         if not why:
             continue  # nothing connects this route to the study
+        reason = eligibility(route, inp.country, inp.institution)
         entry = RankedRoute(
             id=route.id,
             name=route.name,
             score=round(score, 2),
+            eligibility=route.eligibility,
+            not_available_because=reason,
             rationale=why,
             timeline=_timeline(route, inp),
             data_you_get=route.data_you_get,
@@ -196,7 +293,7 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
             ratings=dict(route.ratings),
             sources=[s.cite() for s in route.sources],
         )
-        (ranked if score > 0 else ruled_out).append(entry)
+        (barred if reason else ranked if score > 0 else ruled_out).append(entry)
     ranked.sort(key=lambda r: (-r.score, r.id))
     ruled_out.sort(key=lambda r: (-r.score, r.id))
     limitations = [p.text for p in g.common_pitfalls] + rtype.pitfalls
@@ -212,6 +309,10 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
         research_type_name=rtype.name,
         ranked_routes=ranked,
         not_recommended=ruled_out,
+        not_available=barred,
+        matching_datasets=matches,
+        request=inp.model_dump(mode="json"),
+        notes=["UK was read as GB (ISO 3166-1)."] if inp.country == "GB" else [],
         analyses=rtype.analyses,
         limitations=limitations,
         sources=sources,
