@@ -200,6 +200,7 @@ class Fact(_Item):
     id: str
     text: str
     sources: Sources = Field(min_length=1)
+    routes: list[str] = Field(default_factory=list)  # the access routes it concerns
 
 
 class DmpMapping(_Item):

@@ -126,6 +126,9 @@ class StudyPlan(_Part):
     jurisdiction: Jurisdiction | None = None
     ethics_approval: EthicsApproval | None = None
     dpia: bool | None = Field(None, description="A data protection impact assessment was done.")
+    prepublication_notice: bool | None = Field(
+        None, description="TikTok receives the draft before publication (Research API terms)."
+    )
     legal_basis: str | None = Field(
         None, description="e.g. GDPR Art. 6(1)(e) and 9(2)(j) with Art. 89 safeguards."
     )

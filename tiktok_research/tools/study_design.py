@@ -182,6 +182,9 @@ class RankedRoute(BaseModel):
     pitfalls: list[str] = Field(description="What goes wrong for researchers on this route.")
     ratings: dict[str, str]
     sources: list[str]
+    caveats: list[str] = Field(
+        default_factory=list, description="Known data-quality problems of this route, sourced."
+    )
 
 
 class Output(BaseModel):
@@ -229,7 +232,10 @@ def _timeline(route: guidance.Route, inp: Input) -> str:
     span = route.weeks_to_access
     if span.max == 0:
         return "now"
-    return f"about {span.min}-{span.max} weeks" if span.min != span.max else f"{span.max} weeks"
+    text = f"about {span.min}-{span.max} weeks" if span.min != span.max else f"{span.max} weeks"
+    if route.id == "research_api":
+        text += " by TikTok's estimate; researchers report months (see the steps)"
+    return text
 
 
 def _matching_datasets(inp: Input) -> list[str]:
@@ -292,6 +298,11 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
             pitfalls=route.pitfalls,
             ratings=dict(route.ratings),
             sources=[s.cite() for s in route.sources],
+            caveats=[
+                f"{f.text} ({'; '.join(s.cite() for s in f.sources)})"
+                for f in g.facts
+                if route.id in f.routes
+            ],
         )
         (barred if reason else ranked if score > 0 else ruled_out).append(entry)
     ranked.sort(key=lambda r: (-r.score, r.id))
