@@ -12,6 +12,7 @@ would turn the projection into a near-clique, so objects used by more than
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,20 +50,40 @@ class Pairs:
     limit: int | None = None  # the degree limit applied (lower than asked: the pair budget)
 
 
-def _chunk_keys(a: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
-    """The keys ``left * n + right`` of all pairs inside each run ``a[s:s+k]`` (``a`` sorted
-    within runs, so left < right). Runs of equal size share one upper-triangle pattern, so
-    the pairs of all of them come from two gathers, with no per-pair temporaries."""
+#: groups up to this size share cached upper-triangle patterns; larger ones are paired row by
+#: row (no k x k temporaries, which would dominate the memory a viral-ish object costs)
+PATTERN_MAX = 256
+
+
+@functools.lru_cache(maxsize=PATTERN_MAX)
+def _triangle(k: int) -> tuple[np.ndarray, np.ndarray]:
+    iu, ju = np.triu_indices(k, 1)
+    return iu.astype(np.int32), ju.astype(np.int32)
+
+
+def _chunk_keys(a: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The keys ``left << 32 | right`` (shifts, not divisions, undo them) of all pairs inside each run ``a[s:s+k]`` (``a`` sorted
+    within runs, so left < right), written straight into one array. Runs of equal small size
+    share one upper-triangle pattern (two gathers for all of them); a large run is paired row by
+    row."""
     total = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
     out = np.empty(total, dtype=np.int64)
     at = 0
-    for k in np.unique(sizes):
-        members = a[starts[sizes == k][:, None] + np.arange(k)]  # groups x k
-        high = members.astype(np.int64) * n
-        iu, ju = np.triu_indices(int(k), 1)
-        block = out[at : at + members.shape[0] * len(iu)].reshape(members.shape[0], len(iu))
-        np.add(high[:, iu], members[:, ju], out=block)
-        at += block.size
+    for k in np.unique(sizes).tolist():
+        group_starts = starts[sizes == k]
+        if k <= PATTERN_MAX:
+            members = a[group_starts[:, None] + np.arange(k)]  # groups x k
+            iu, ju = _triangle(k)
+            block = out[at : at + members.shape[0] * len(iu)].reshape(members.shape[0], len(iu))
+            np.bitwise_or(members[:, iu].astype(np.int64) << 32, members[:, ju], out=block)
+            at += block.size
+            continue
+        for s0 in group_starts.tolist():
+            m = a[s0 : s0 + k].astype(np.int64)
+            for i in range(k - 1):
+                row = out[at : at + k - 1 - i]
+                np.bitwise_or(m[i + 1 :], m[i] << 32, out=row)
+                at += k - 1 - i
     return out
 
 
@@ -140,7 +161,7 @@ def count_pairs(
     for lo_i, hi_i in zip(edges[:-1], edges[1:], strict=True):
         if hi_i <= lo_i:
             continue
-        key = _chunk_keys(a, starts[lo_i:hi_i], sizes[lo_i:hi_i], n_nodes)
+        key = _chunk_keys(a, starts[lo_i:hi_i], sizes[lo_i:hi_i])
         if newman:
             w = _chunk_weights(sizes[lo_i:hi_i])
             uniq, inv = np.unique(key, return_inverse=True)
@@ -148,9 +169,12 @@ def count_pairs(
             weight_parts.append(np.bincount(inv, weights=w))
         else:
             key.sort()
-            first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            new = np.empty(len(key), dtype=bool)
+            new[:1] = True
+            np.not_equal(key[1:], key[:-1], out=new[1:])
+            first = np.flatnonzero(new)
             keys_parts.append(key[first])
-            weight_parts.append(np.diff(np.r_[first, len(key)]).astype(np.float64))
+            weight_parts.append(np.diff(first, append=len(key)).astype(np.float64))
     if not keys_parts:
         empty = np.empty(0, dtype=np.int32)
         return Pairs(empty, empty, np.empty(0), dropped, int(keep.sum()), limit)
@@ -161,8 +185,8 @@ def count_pairs(
         weights = np.bincount(inv, weights=weights)
         keys = uniq
     return Pairs(
-        (keys // n_nodes).astype(np.int32),
-        (keys % n_nodes).astype(np.int32),
+        (keys >> 32).astype(np.int32),
+        (keys & 0xFFFFFFFF).astype(np.int32),
         weights,
         dropped,
         int(keep.sum()),
