@@ -57,7 +57,7 @@ def test_design_output_carries_what_a_researcher_needs():
     assert any("null model" in x for x in out.limitations)
     assert out.analyses and out.sources
     # how to get there and what goes wrong on the way come from the route's data, and are shown
-    assert any("TikTok for Developers" in s for s in top.steps)
+    assert top.steps and not any("TikTok for Developers" in s for s in top.steps)  # approved
     assert top.pitfalls == guidance.load().routes["research_api"].pitfalls
     text = guidance.render(
         "study_design.j2",
@@ -299,3 +299,24 @@ def test_datasets_only_when_they_match_and_fields_filter():
     assert [m.id for m in out.matches] == ["politok_de"]  # the only election set with deletions
     assert all("transcripts" in m.fields for m in dataset_finder.run(
         dataset_finder.Input(topic="politics", fields_needed=["transcripts"])).matches)  # fmt: skip
+
+
+def test_steps_adapt_and_limits_only_for_recommended_routes():
+    def design(**kw):
+        return study_design.run(
+            study_design.Input(
+                research_question="How do creators talk about heat waves?",
+                research_type="trend",
+                country="DE",
+                **kw,
+            )  # fmt: skip
+        )
+
+    approved = {r.id: r for r in design(approval_status="approved").ranked_routes}["research_api"]
+    assert not any(t.lower().startswith(("apply", "wait", "create")) for t in approved.steps)
+    fresh = {r.id: r for r in design().ranked_routes}["research_api"]
+    assert any(t.startswith("Wait for review") for t in fresh.steps) and fresh.caveats
+    company = design(institution="company")
+    assert all(
+        not r.limits and not r.pitfalls for r in company.not_available + company.not_recommended
+    )

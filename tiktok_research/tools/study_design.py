@@ -283,6 +283,10 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
         if not why:
             continue  # nothing connects this route to the study
         reason = eligibility(route, inp.country, inp.institution)
+        steps = route.steps
+        if route.id == "research_api" and inp.approval_status == "approved":
+            # already approved: no applying and waiting
+            steps = [t for t in steps if not t.lower().startswith(("create", "apply", "wait"))]
         entry = RankedRoute(
             id=route.id,
             name=route.name,
@@ -294,7 +298,7 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
             data_you_get=route.data_you_get,
             data_you_do_not_get=route.data_you_do_not_get,
             limits=route.limits,
-            steps=route.steps,
+            steps=steps,
             pitfalls=route.pitfalls,
             ratings=dict(route.ratings),
             sources=[s.cite() for s in route.sources],
@@ -304,6 +308,9 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
                 if route.id in f.routes
             ],
         )
+        if reason or score <= 0:
+            # limits and pitfalls only for the routes recommended
+            entry.limits, entry.pitfalls, entry.caveats = [], [], []
         (barred if reason else ranked if score > 0 else ruled_out).append(entry)
     ranked.sort(key=lambda r: (-r.score, r.id))
     ruled_out.sort(key=lambda r: (-r.score, r.id))
