@@ -320,3 +320,60 @@ def test_steps_adapt_and_limits_only_for_recommended_routes():
     assert all(
         not r.limits and not r.pitfalls for r in company.not_available + company.not_recommended
     )
+
+
+def test_quota_arithmetic_counts_windows_pages_comments_and_days():
+    from datetime import date
+
+    from tiktok_research.api import budget
+
+    # 90 days = 3 windows; 250 videos = 3 full pages + at most one part page per window
+    b = budget.estimate(250, date(2024, 1, 1), date(2024, 3, 30))
+    assert (b.windows, b.video_requests, b.comment_requests, b.days) == (3, 6, 0, 1)
+    assert b.refresh_requests_per_cycle == 3
+    # comments: one request per started page of 100, capped at the top 1,000
+    b = budget.estimate(1000, comments_per_video=150)
+    assert b.comment_requests == 2000 and b.records == 1000 + 150_000
+    # 2,011 requests take 3 days; the 151,000 records alone would take 2
+    assert b.days == 3
+    capped = budget.estimate(10, comments_per_video=5000)
+    assert capped.comment_requests == 100 and any("1,000" in a for a in capped.assumptions)
+    # records bind: 1,000 requests a day would do, 100,000 records a day will not
+    b = budget.estimate(250_000, daily_requests=10_000)
+    assert b.requests < 10_000 and b.days == 3
+    with pytest.raises(ValueError):
+        budget.estimate(-1)
+
+
+def test_design_gives_the_plans_quota_and_says_when_it_does_not_fit():
+    from datetime import date
+
+    out = design(
+        research_type="trend",
+        approval_status="approved",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 12, 31),
+        expected_videos=200_000,
+        needs=["comments"],
+        weeks_available=4,
+    )
+    q = out.quota
+    assert q is not None and q.windows == 13
+    assert q.comment_requests == 200_000 and q.days > 28 and q.fits_time_available is False
+    assert any("100 comments per video assumed" in a for a in q.assumptions)
+    assert any("more than the 4 weeks available" in n for n in out.notes)
+    assert "## Research API quota for this plan" in out.text and "202,013 requests" in out.text
+    small = design(research_type="trend", expected_videos=5_000, weeks_available=4)
+    assert small.quota and small.quota.fits_time_available and not small.notes
+    assert design(research_type="trend").quota is None
+
+
+def test_design_text_shows_eligibility_caveats_and_sources_once():
+    out = design(research_type="trend", country="US", approval_status="approved")
+    assert "Open to:" in out.text and "## Not available to you" in out.text
+    assert "survivor-only" in out.text  # the API's caveats, with the recommended route
+    assert "score" not in out.text.lower()  # raw ranking sums stay in the JSON, explained there
+    sources = [
+        line for line in out.text.split("## Sources")[1].splitlines() if line.startswith("- ")
+    ]
+    assert sources and len(sources) == len(set(sources))

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .. import api_spec, guidance
+from ..api import budget
 from .contract import Annotations, ToolContext
 
 NAME = "study_design"
@@ -143,6 +144,19 @@ class Input(BaseModel):
         description="Data the study cannot do without, e.g. video_files or recommendation_data.",
     )
 
+    expected_videos: int | None = Field(
+        None,
+        ge=0,
+        description="Videos you expect to collect over the whole period; gives the "
+        "Research API requests and quota days the plan needs.",
+    )
+    comments_per_video: int | None = Field(
+        None,
+        ge=0,
+        description="Comments to collect per video (the API lists the top 1,000); "
+        "assumed 100 when comments are needed and this is not given.",
+    )
+
     @field_validator("research_type")
     @classmethod
     def _known_type(cls, v: str) -> str:
@@ -187,6 +201,24 @@ class RankedRoute(BaseModel):
     )
 
 
+class Quota(BaseModel):
+    """Research API requests and quota days the planned collection needs (an upper bound)."""
+
+    windows: int = Field(description="30-day query windows the period needs.")
+    video_requests: int
+    comment_requests: int
+    refresh_requests_per_cycle: int = Field(
+        description="Requests to re-check the stored videos, every 15 days."
+    )
+    requests: int = Field(description="Requests for the collection itself.")
+    records: int
+    days: int = Field(description="Days of the daily quota the collection takes.")
+    fits_time_available: bool | None = Field(
+        None, description="Whether the days fit the weeks available (None: not given)."
+    )
+    assumptions: list[str]
+
+
 class Output(BaseModel):
     research_question: str
     research_type: str
@@ -200,6 +232,9 @@ class Output(BaseModel):
     )
     matching_datasets: list[str] = Field(
         default_factory=list, description="Catalogue datasets that match the question and period."
+    )
+    quota: Quota | None = Field(
+        None, description="Research API requests and days for expected_videos, if given."
     )
     request: dict[str, Any] = Field(default_factory=dict, description="The inputs, as read.")
     notes: list[str] = Field(default_factory=list)
@@ -252,6 +287,38 @@ def _matching_datasets(inp: Input) -> list[str]:
     )
     # a topic must match (3 points), not a stray word of the description
     return [f"{m.name} ({m.link})" for m in found.matches if m.score >= 3]
+
+
+def quota(inp: Input) -> Quota | None:
+    """The plan's quota arithmetic, when the researcher says how many videos they expect."""
+    if inp.expected_videos is None:
+        return None
+    per_video = inp.comments_per_video
+    assumed = []
+    if per_video is None:
+        per_video = 100 if "comments" in inp.needs else 0
+        if per_video:
+            assumed.append("100 comments per video assumed (give comments_per_video)")
+    est = budget.estimate(
+        inp.expected_videos, inp.period_start, inp.period_end, comments_per_video=per_video
+    )
+    fits = None
+    if inp.weeks_available is not None:
+        fits = est.days <= inp.weeks_available * 7
+    return Quota(
+        **{**est.__dict__, "assumptions": est.assumptions + assumed}, fits_time_available=fits
+    )
+
+
+def _notes(inp: Input, q: Quota | None) -> list[str]:
+    notes = ["UK was read as GB (ISO 3166-1)."] if inp.country == "GB" else []
+    if q is not None and q.fits_time_available is False:
+        notes.append(
+            f"The planned collection takes {q.days} days of Research API quota, more than the "
+            f"{inp.weeks_available} weeks available: collect fewer videos or a shorter period, "
+            "or sample."
+        )
+    return notes
 
 
 def run(inp: Input, ctx: ToolContext | None = None) -> Output:
@@ -315,6 +382,7 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
     ranked.sort(key=lambda r: (-r.score, r.id))
     ruled_out.sort(key=lambda r: (-r.score, r.id))
     limitations = [p.text for p in g.common_pitfalls] + rtype.pitfalls
+    q = quota(inp)
     sources = list(
         dict.fromkeys(
             [s.cite() for s in rtype.sources]
@@ -329,8 +397,9 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
         not_recommended=ruled_out,
         not_available=barred,
         matching_datasets=matches,
+        quota=q,
         request=inp.model_dump(mode="json"),
-        notes=["UK was read as GB (ISO 3166-1)."] if inp.country == "GB" else [],
+        notes=_notes(inp, q),
         analyses=rtype.analyses,
         limitations=limitations,
         sources=sources,
