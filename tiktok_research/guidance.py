@@ -189,6 +189,8 @@ class Rule(_Item):
     mitigation: str
     sources: Sources = Field(min_length=1)
     example: dict[str, Any]
+    #: findings this one contains (an escalation replaces its parts)
+    supersedes: list[str] = Field(default_factory=list)
 
 
 class AoirStage(_Item):
@@ -376,6 +378,11 @@ def load() -> Guidance:
         ),
         facts=_items(Fact, facts.get("facts"), "api_facts.yaml"),
     )
+    return check(g)
+
+
+def check(g: Guidance) -> Guidance:
+    """Raise GuidanceError if the files disagree with each other (unknown ids, bad conditions)."""
     for t in g.research_types.values():
         for r in t.routes:
             if r.route not in g.routes:
@@ -389,8 +396,14 @@ def load() -> Guidance:
                 raise GuidanceError(
                     f"guidance/ranking.yaml: adjustment #{i + 1} names unknown route {route_id!r}"
                 )
+    rule_ids = {r.id for r in g.rules}
     for rule in g.rules:
         check_condition(rule.when, f"guidance/ethics.yaml: rule {rule.id}")
+        if set(rule.supersedes) - rule_ids:
+            raise GuidanceError(
+                f"guidance/ethics.yaml: rule {rule.id} supersedes unknown rules "
+                f"{sorted(set(rule.supersedes) - rule_ids)}"
+            )
     unknown = set(g.dmp.sensitive_rules) - {r.id for r in g.rules}
     if unknown:
         raise GuidanceError(

@@ -377,3 +377,48 @@ def test_design_text_shows_eligibility_caveats_and_sources_once():
         line for line in out.text.split("## Sources")[1].splitlines() if line.startswith("- ")
     ]
     assert sources and len(sources) == len(set(sources))
+
+
+def review_ids(**change):
+    out = ethics_review.run(ethics_review.Input(plan=merge(G.example_plan, change)))
+    return out, {f.id: f for f in out.findings}
+
+
+def test_commercial_purpose_and_researcher_safety_checks():
+    out, found = review_ids(recipients=["a brand's marketing agency"])
+    assert out.verdict == "blocker" and "agency" in found["commercial_purpose"].finding
+    _, found = review_ids(commercial_purpose=True)
+    assert "commercial_purpose" in found
+    # without Research API data the API's terms do not apply
+    _, found = review_ids(commercial_purpose=True, data_sources=["survey"])
+    assert "commercial_purpose" not in found
+    _, found = review_ids(topics=["incel forums"])
+    assert found["researcher_safety"].severity == "medium"
+    _, found = review_ids(topics=["incel forums"], researcher_safety_plan=True)
+    assert "researcher_safety" not in found
+    _, found = review_ids(populations=["far-right influencers"])
+    assert "researcher_safety" in found
+
+
+def test_an_escalation_absorbs_the_findings_it_contains():
+    out, found = review_ids(
+        populations=["teenagers"], quoting={"verbatim_quotes": True, "identifiable_examples": True}
+    )
+    merged = found["minors_identifiable"]
+    assert set(merged.merged) == {"verbatim_quotes", "identifiable_examples"}
+    assert "verbatim_quotes" not in found and "identifiable_examples" not in found
+    assert "minors" in found  # a different problem stays its own finding
+    assert "Includes: " in out.text
+    _, found = review_ids(ethics_approval={"status": "pending"})
+    assert found["pending_with_real_data"].merged == ["ethics_pending"]
+    _, found = review_ids(ethics_approval={"status": "pending"}, data_sources=["emulator"])
+    assert "ethics_pending" in found and "pending_with_real_data" not in found
+    # quotes of adults stay a finding of their own
+    _, found = review_ids(quoting={"verbatim_quotes": True})
+    assert "verbatim_quotes" in found
+
+
+def test_a_rule_superseding_an_unknown_rule_is_refused():
+    bad = G.rules[0].model_copy(update={"supersedes": ["no_such_rule"]})
+    with pytest.raises(guidance.GuidanceError, match="no_such_rule"):
+        guidance.check(G.model_copy(update={"rules": [bad, *G.rules[1:]]}))

@@ -132,6 +132,16 @@ class StudyPlan(_Part):
     legal_basis: str | None = Field(
         None, description="e.g. GDPR Art. 6(1)(e) and 9(2)(j) with Art. 89 safeguards."
     )
+    commercial_purpose: bool | None = Field(
+        None, description="The study or its data serve a commercial purpose."
+    )
+    recipients: list[str] = Field(
+        default_factory=list,
+        description="Who receives the data or results, e.g. journals, a funder, a company.",
+    )
+    researcher_safety_plan: bool | None = Field(
+        None, description="The team has a plan for its own safety (harassment, doxxing)."
+    )
     small_cell_threshold: int | None = Field(
         None, ge=0, description="Smallest count published in a table."
     )
@@ -149,6 +159,22 @@ class Finding(BaseModel):
     criterion: str
     mitigation: str
     sources: list[str]
+    merged: list[str] = Field(
+        default_factory=list, description="Findings this one contains and replaces."
+    )
+
+
+def _merge(findings: list[Finding], supersedes: dict[str, list[str]]) -> list[Finding]:
+    """Fold the findings an escalation contains into it: one finding per problem."""
+    by_id = {f.id: f for f in findings}
+    gone: set[str] = set()
+    for f in findings:
+        for part in supersedes.get(f.id, []):
+            if part in by_id:
+                f.merged.append(part)
+                f.sources = list(dict.fromkeys(f.sources + by_id[part].sources))
+                gone.add(part)
+    return [f for f in findings if f.id not in gone]
 
 
 class DmpDataset(BaseModel):
@@ -210,6 +236,7 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
         for r in g.rules
         if guidance.evaluate(r.when, plan)
     ]
+    findings = _merge(findings, {r.id: r.supersedes for r in g.rules})
     findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.id))
     counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
     verdict = next((s for s in SEVERITIES if counts[s]), "none")
