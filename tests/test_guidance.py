@@ -140,11 +140,13 @@ def test_every_route_renders_for_some_study(route):
             {"needs": ["recommendation_data"], "country": "DE"},
             {"institution": "company"},
             {"budget": "high"},
+            {"institution": "nonprofit", "country": "DE"},
+            {"needs": ["ads"]},
         ):
             out = study_design.run(
                 study_design.Input(research_question="Why q?", research_type=t, **kw)
             )
-            shown = out.ranked_routes + out.not_recommended
+            shown = out.ranked_routes + out.not_recommended + out.not_available
             if any(r.id == route for r in shown):
                 assert g.routes[route].name in out.text
                 return

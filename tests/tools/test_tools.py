@@ -422,3 +422,37 @@ def test_a_rule_superseding_an_unknown_rule_is_refused():
     bad = G.rules[0].model_copy(update={"supersedes": ["no_such_rule"]})
     with pytest.raises(guidance.GuidanceError, match="no_such_rule"):
         guidance.check(G.model_copy(update={"rules": [bad, *G.rules[1:]]}))
+
+
+def test_routes_a_methods_advisor_names_with_their_eligibility():
+    def ids(out):
+        return [r.id for r in out.ranked_routes]
+
+    def barred(out):
+        return {r.id: r.not_available_because for r in out.not_available}
+
+    # the VCE: EU not-for-profit, non-academic research organisations only
+    ngo = design(research_type="trend", country="DE", institution="nonprofit")
+    assert "vce" in ids(ngo)
+    assert "university" in barred(design(research_type="trend", country="DE"))["vce"]
+    assert (
+        "NO" in barred(design(research_type="trend", country="NO", institution="nonprofit"))["vce"]
+    )  # Norway is in the EEA, not the EU
+    # exposure questions: a persona audit and manual capture of the feed are named
+    exposure = design(research_type="content", country="US", needs=["exposure_data"])
+    assert "persona_audit" in ids(exposure) and "zeeschuimer_4cat" in ids(exposure)
+    audit = next(r for r in exposure.ranked_routes if r.id == "persona_audit")
+    assert any("persona" in w.lower() for w in audit.rationale)
+    assert "persona_audit" not in ids(design(research_type="content", country="US"))
+    # ads: the Commercial Content API, open to anyone
+    ads = design(research_type="political_communication", institution="company", needs=["ads"])
+    assert ids(ads)[0] == "commercial_content_api"
+    # comparison across platforms names Meta's research access, for academics and non-profits
+    comparative = design(research_type="comparative", country="US")
+    assert "meta_content_library" in ids(comparative)
+    assert "meta_content_library" in barred(
+        design(research_type="comparative", institution="independent")
+    )
+    # every route's facts carry a checked source
+    for route in G.routes.values():
+        assert route.sources and all(s.checked for s in route.sources), route.id

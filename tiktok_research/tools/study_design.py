@@ -68,6 +68,7 @@ COUNTRY_NAMES = {
 }  # fmt: skip
 #: ISO code -> the regions routes are open to
 UK, CH, US = {"GB"}, {"CH"}, {"US"}
+EU = EEA - {"IS", "LI", "NO"}
 
 
 def iso_country(value: str) -> str:
@@ -95,6 +96,7 @@ def eligibility(route: guidance.Route, country: str | None, institution: str) ->
         return None
     ok = (
         ("EEA" in regions and country in EEA)
+        or ("EU" in regions and country in EU)
         or ("UK" in regions and country in UK)
         or ("CH" in regions and country in CH)
         or ("US" in regions and country in US)
@@ -112,6 +114,7 @@ Need = Literal[
     "recommendation_data",
     "exposure_data",
     "user_level_behaviour",
+    "ads",
 ]
 
 
@@ -270,6 +273,8 @@ def _timeline(route: guidance.Route, inp: Input) -> str:
     text = f"about {span.min}-{span.max} weeks" if span.min != span.max else f"{span.max} weeks"
     if route.id == "research_api":
         text += " by TikTok's estimate; researchers report months (see the steps)"
+    elif route.id == "vce":
+        text += " by TikTok's estimate for its Research Tools; researchers report months"
     return text
 
 
