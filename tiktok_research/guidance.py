@@ -163,6 +163,8 @@ class Dataset(_Item):
     languages: list[str]
     licence: str
     collection: str
+    #: how ids are re-fetched: through the Research API, or by scraping TikTok's web app
+    rehydration: Literal["research_api", "scraping", "not_needed", "unknown"] = "not_needed"
     sources: Sources = Field(min_length=1)
 
     _url = field_validator("url")(Source._url.__func__)  # type: ignore[attr-defined]
@@ -170,9 +172,22 @@ class Dataset(_Item):
 
     @model_validator(mode="after")
     def _link(self) -> Dataset:
+        if self.access == "ids" and self.rehydration == "not_needed":
+            raise ValueError(f"{self.id}: a dataset of ids must say how they are rehydrated")
         if not self.doi and not self.url:
             raise ValueError(f"dataset {self.id}: give a doi or a url")
         return self
+
+    @property
+    def ethics(self) -> str:
+        """The ethics rating of using the dataset: rehydration that scrapes is scraping."""
+        return {
+            "scraping": "Risky: rehydrating the ids scrapes TikTok's web app (rated as scraping)",
+            "research_api": "Clean: rehydrate the ids through the Research API",
+            "unknown": "Check how the ids are rehydrated: by the Research API (clean) or by "
+            "scraping (rated as scraping)",
+            "not_needed": "Depends on the licence and how the data was collected",
+        }[self.rehydration]
 
     @property
     def link(self) -> str:

@@ -456,3 +456,16 @@ def test_routes_a_methods_advisor_names_with_their_eligibility():
     # every route's facts carry a checked source
     for route in G.routes.values():
         assert route.sources and all(s.checked for s in route.sources), route.id
+
+
+def test_rehydration_that_scrapes_is_rated_as_scraping():
+    found = dataset_finder.run(dataset_finder.Input(topic="ukraine war"))
+    ukraine = next(m for m in found.matches if m.id == "mcgill_ukraine")
+    assert "rated as scraping" in ukraine.ethics and "Risky" in ukraine.ethics
+    ecuador = dataset_finder.run(dataset_finder.Input(topic="ecuador crisis")).matches
+    assert next(m for m in ecuador if m.id == "ecuador_crisis").ethics.startswith("Clean")
+    assert "Ethics: Risky" in found.text
+    # a dataset of ids that does not say how they come back is refused
+    raw = G.datasets["ecuador_crisis"].model_dump(exclude={"rehydration"})
+    with pytest.raises(ValidationError, match="rehydrated"):
+        guidance.Dataset.model_validate(raw)

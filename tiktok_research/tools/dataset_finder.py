@@ -57,6 +57,7 @@ class Match(BaseModel):
     period: str
     size: str
     access: str
+    ethics: str = Field(description="Ethics rating; rehydration that scrapes counts as scraping.")
     licence: str
     link: str
     fields: list[str]
@@ -216,6 +217,7 @@ def run(inp: Input, ctx: ToolContext | None = None, http: httpx.Client | None = 
                 period=f"{d.period.start} to {d.period.end}",
                 size=d.size,
                 access=d.access,
+                ethics=d.ethics,
                 licence=d.licence,
                 link=d.link,
                 fields=d.fields,
