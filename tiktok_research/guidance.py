@@ -85,6 +85,8 @@ Sources = list[Source]
 class Span(_Item):
     min: int = Field(ge=0)
     max: int = Field(ge=0)
+    #: what the span rests on, shown after it (e.g. whose estimate it is)
+    note: str | None = None
 
 
 class Route(_Item):
@@ -93,6 +95,8 @@ class Route(_Item):
     summary: str
     eligibility: list[str]
     steps: list[str]
+    #: how many of the first steps are applying for access (skipped once approved)
+    application_steps: int = Field(0, ge=0)
     weeks_to_access: Span
     eligible_institutions: list[str]
     eligible_regions: list[str]

@@ -8,9 +8,10 @@ given (every window pays at least one request, retries are extra).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from math import ceil
+
+from pydantic import BaseModel, Field
 
 from ..api_spec import (
     COMMENT_CAP,
@@ -22,18 +23,19 @@ from ..api_spec import (
 from .windows import windows
 
 
-@dataclass
-class Budget:
+class Budget(BaseModel):
     """Requests a plan needs, by purpose, and the days the daily quota makes of them."""
 
-    windows: int
+    windows: int = Field(description="30-day query windows the period needs.")
     video_requests: int
     comment_requests: int
-    refresh_requests_per_cycle: int
-    requests: int
+    refresh_requests_per_cycle: int = Field(
+        description="Requests to re-check the stored videos, every 15 days."
+    )
+    requests: int = Field(description="Requests for the collection itself.")
     records: int
-    days: int
-    assumptions: list[str] = field(default_factory=list)
+    days: int = Field(description="Days of the daily quota the collection takes.")
+    assumptions: list[str] = Field(default_factory=list)
 
 
 def estimate(

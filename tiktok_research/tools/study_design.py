@@ -66,9 +66,9 @@ COUNTRY_NAMES = {
     "greece": "GR", "turkey": "TR", "indonesia": "ID", "philippines": "PH", "nigeria": "NG",
     "kenya": "KE", "south africa": "ZA", "argentina": "AR", "chile": "CL", "colombia": "CO",
 }  # fmt: skip
-#: ISO code -> the regions routes are open to
-UK, CH, US = {"GB"}, {"CH"}, {"US"}
 EU = EEA - {"IS", "LI", "NO"}
+#: the region names routes use (``eligible_regions``) -> ISO codes; other names are codes
+REGION_GROUPS = {"EEA": EEA, "EU": EU, "UK": {"GB"}}
 
 
 def iso_country(value: str) -> str:
@@ -94,14 +94,7 @@ def eligibility(route: guidance.Route, country: str | None, institution: str) ->
     regions = set(route.eligible_regions)
     if country is None or "ANY" in regions:
         return None
-    ok = (
-        ("EEA" in regions and country in EEA)
-        or ("EU" in regions and country in EU)
-        or ("UK" in regions and country in UK)
-        or ("CH" in regions and country in CH)
-        or ("US" in regions and country in US)
-        or country in regions
-    )
+    ok = any(country in REGION_GROUPS.get(r, {r}) for r in regions)
     return None if ok else f"open to researchers in {', '.join(sorted(regions))}, not {country}"
 
 
@@ -204,22 +197,12 @@ class RankedRoute(BaseModel):
     )
 
 
-class Quota(BaseModel):
+class Quota(budget.Budget):
     """Research API requests and quota days the planned collection needs (an upper bound)."""
 
-    windows: int = Field(description="30-day query windows the period needs.")
-    video_requests: int
-    comment_requests: int
-    refresh_requests_per_cycle: int = Field(
-        description="Requests to re-check the stored videos, every 15 days."
-    )
-    requests: int = Field(description="Requests for the collection itself.")
-    records: int
-    days: int = Field(description="Days of the daily quota the collection takes.")
     fits_time_available: bool | None = Field(
         None, description="Whether the days fit the weeks available (None: not given)."
     )
-    assumptions: list[str]
 
 
 class Output(BaseModel):
@@ -264,18 +247,19 @@ def _facts(inp: Input) -> dict[str, Any]:
     }
 
 
+def _approved(route: guidance.Route, inp: Input) -> bool:
+    """The researcher already has access by this route (approval_status is the Research API's)."""
+    return route.id == "research_api" and inp.approval_status == "approved"
+
+
 def _timeline(route: guidance.Route, inp: Input) -> str:
-    if route.id == "research_api" and inp.approval_status == "approved":
+    if _approved(route, inp):
         return "now (approved)"
     span = route.weeks_to_access
     if span.max == 0:
         return "now"
     text = f"about {span.min}-{span.max} weeks" if span.min != span.max else f"{span.max} weeks"
-    if route.id == "research_api":
-        text += " by TikTok's estimate; researchers report months (see the steps)"
-    elif route.id == "vce":
-        text += " by TikTok's estimate for its Research Tools; researchers report months"
-    return text
+    return f"{text} {span.note}" if span.note else text
 
 
 def _matching_datasets(inp: Input) -> list[str]:
@@ -307,11 +291,11 @@ def quota(inp: Input) -> Quota | None:
     est = budget.estimate(
         inp.expected_videos, inp.period_start, inp.period_end, comments_per_video=per_video
     )
-    fits = None
-    if inp.weeks_available is not None:
-        fits = est.days <= inp.weeks_available * 7
+    fits = None if inp.weeks_available is None else est.days <= inp.weeks_available * 7
     return Quota(
-        **{**est.__dict__, "assumptions": est.assumptions + assumed}, fits_time_available=fits
+        **est.model_dump(exclude={"assumptions"}),
+        assumptions=est.assumptions + assumed,
+        fits_time_available=fits,
     )
 
 
@@ -356,9 +340,8 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
             continue  # nothing connects this route to the study
         reason = eligibility(route, inp.country, inp.institution)
         steps = route.steps
-        if route.id == "research_api" and inp.approval_status == "approved":
-            # already approved: no applying and waiting
-            steps = [t for t in steps if not t.lower().startswith(("create", "apply", "wait"))]
+        if _approved(route, inp):
+            steps = steps[route.application_steps :]  # already approved: no applying and waiting
         entry = RankedRoute(
             id=route.id,
             name=route.name,
