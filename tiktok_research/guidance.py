@@ -136,7 +136,7 @@ class ResearchType(_Item):
 class Adjustment(_Item):
     when: dict[str, Any]
     routes: list[str] = Field(min_length=1)
-    add: int
+    add: float
     why: str
 
 

@@ -329,13 +329,8 @@ def run(inp: Input, ctx: ToolContext | None = None) -> Output:
                 score += adj.add
                 why.append(adj.why)
         score += sum(route.scores.values()) / 20  # ties: the seed's ratings decide
-        if route.id == "existing_datasets":
-            if matches:
-                score += 1.5
-                why.append("matching catalogue datasets: " + "; ".join(matches[:3]))
-            else:
-                score -= 2
-                why.append("no catalogue dataset matches this question and period")
+        if route.id == "existing_datasets" and matches:
+            why.append("matching catalogue datasets: " + "; ".join(matches[:3]))
         if not why:
             continue  # nothing connects this route to the study
         reason = eligibility(route, inp.country, inp.institution)
