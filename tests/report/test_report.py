@@ -71,3 +71,20 @@ def test_bad_report_requests_are_usage_errors(tmp_path, cli, demo):
     )
     bad = cli.json("report", "--db", demo.db, "--out", "/proc/nowhere/r.html", expect=2)
     assert "cannot write" in bad["message"]
+
+
+def test_the_query_in_the_appendix_is_compact_and_still_json():
+    import json
+
+    from tiktok_research.report.methods import compact_json
+
+    query = {
+        "and": [{"operation": "IN", "field_name": "region_code", "field_values": ["US", "GB"]}],
+        "not": [],
+        "or": {},
+    }
+    text = compact_json(query)
+    assert json.loads(text) == query
+    assert '"field_values": ["US", "GB"]' in text  # plain lists stay on one line
+    # nested objects are still indented by structure
+    assert text.splitlines()[:4] == ["{", ' "and": [', "  {", '   "operation": "IN",']

@@ -16,6 +16,21 @@ from ..store import Store
 TIKTOK = "https://open.tiktokapis.com"
 
 
+def compact_json(value: Any, depth: int = 0) -> str:
+    """JSON indented by structure, with lists of plain values on one line (a query's 25
+    region codes take one line, not 25)."""
+    pad = " " * (depth + 1)
+    if isinstance(value, dict) and value:
+        body = ",\n".join(
+            f"{pad}{json.dumps(k)}: {compact_json(v, depth + 1)}" for k, v in value.items()
+        )
+        return "{\n" + body + "\n" + " " * depth + "}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        body = ",\n".join(pad + compact_json(v, depth + 1) for v in value)
+        return "[\n" + body + "\n" + " " * depth + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 class QueryRun(BaseModel):
     run_id: int
     command: str
@@ -84,7 +99,7 @@ def appendix(store: Store, sources: dict[str, int | None], parameters: dict[str,
                 status=r["status"],
                 started_at=_iso(r["started_at"]) or "",
                 api_base=p.get("api_base"),
-                query=json.dumps(p["query"], indent=1) if p.get("query") else None,
+                query=compact_json(p["query"]) if p.get("query") else None,
                 since=p.get("since"),
                 until=p.get("until"),
                 windows=windows,
