@@ -21,10 +21,10 @@ from pathlib import Path
 
 from tiktok_research.api.client import ResearchClient
 from tiktok_research.api.query import Q
-from tiktok_research.collect import Collector, video_tasks
+from tiktok_research.collect import Collector, journal, video_tasks
 from tiktok_research.emulator import EmulatorConfig, create_app
 from tiktok_research.emulator.vocab import REGIONS
-from tiktok_research.store import Store, journal
+from tiktok_research.store import Store
 
 
 class Timed:

@@ -406,7 +406,7 @@ def test_streaming_memory_does_not_hold_the_file(store, tmp_path, monkeypatch, l
 
     def spy(self, entity, source, run_id):
         if entity == "videos":
-            sizes.append(self.con.execute("SELECT count(*) FROM _raw").fetchone()[0])
+            sizes.append(self.con.execute("SELECT count(*) FROM _norm_videos").fetchone()[0])
         return real(self, entity, source, run_id)
 
     monkeypatch.setattr(Store, "merge", spy)

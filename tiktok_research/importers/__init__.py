@@ -7,6 +7,7 @@ CSV files with alias detection and explicit ``--map SRC=FIELD``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from ..ingest.formats import (
     csv_kind,
     norm_header,
     resolve_columns,
+    typed_spec,
 )
 from ..ingest.readers import (
+    Chunk,
     Staging,
     csv_chunks,
     iter_json_document,
@@ -48,7 +51,7 @@ __all__ = [
 
 #: chunks between checkpoints: large appends stay in memory until DuckDB checkpoints them,
 #: so checkpointing every few chunks keeps memory flat however large the file
-CHECKPOINT_EVERY = 4
+CHECKPOINT_EVERY = int(os.environ.get("TIKTOK_RESEARCH_CHECKPOINT_EVERY", "4"))
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:
@@ -123,8 +126,12 @@ def _chunks(
     mapping: dict[str, str],
     staging: Staging,
     username: str | None = None,
-) -> tuple[Plan, Iterator[None]]:
-    """What to normalise, and a generator staging the file chunk by chunk in ``_raw``."""
+    typed: bool = True,
+) -> tuple[Plan, Iterator[Chunk]]:
+    """What to normalise, and a generator staging the file chunk by chunk in ``_raw``.
+
+    Clean Research API NDJSON is parsed typed (``typed``; see ``readers.stage_typed``).
+    """
     con = store.con
     if fmt in FORMATS:
         if mapping:
@@ -138,7 +145,8 @@ def _chunks(
         elif layout == "ndjson-envelopes":
             chunks = record_chunks(con, iter_ndjson_envelopes(path, username), spec)
         else:
-            chunks = ndjson_chunks(con, path, spec, staging)
+            types = typed_spec(FORMATS[fmt]) if fmt == "research-api" and typed else None
+            chunks = ndjson_chunks(con, path, spec, staging, types)
         return _json_plan(FORMATS[fmt]), chunks
     header, delimiter = read_csv_header(path)
     return _csv_plan(fmt, header, mapping, path), csv_chunks(con, path, header, delimiter, staging)
@@ -152,6 +160,7 @@ def import_file(
     run_id: int,
     strict: bool,
     username: str | None = None,
+    typed: bool = True,
 ) -> FileReport:
     """Import one file chunk by chunk; raises ImportProblem when it cannot be used at all.
 
@@ -162,19 +171,19 @@ def import_file(
     fmt = detect_format(path, mapped=bool(mapping)) if fmt == "auto" else fmt
     report = FileReport(file=str(path), format=fmt)
     staging = Staging()
-    plan, chunks = _chunks(store, path, fmt, mapping, staging, username)
+    plan, chunks = _chunks(store, path, fmt, mapping, staging, username, typed)
     job = StagedRows(store, plan, report, run_id, fmt)
-    for i, _ in enumerate(chunks, 1):
-        job.chunk(write=not strict)
+    for i, staged in enumerate(chunks, 1):
+        job.take(staged, write=not strict)
         if not strict and i % CHECKPOINT_EVERY == 0:
             store.checkpoint()
     if strict and not report.rejected:
         # checked clean: read it again, this time storing
         checked = report.model_copy(deep=True)
         report.rows_read, report.kinds = 0, {}
-        plan, chunks = _chunks(store, path, fmt, mapping, Staging(), username)
-        for i, _ in enumerate(chunks, 1):
-            job.chunk(write=True)
+        plan, chunks = _chunks(store, path, fmt, mapping, Staging(), username, typed)
+        for i, staged in enumerate(chunks, 1):
+            job.take(staged, write=True)
             if i % CHECKPOINT_EVERY == 0:
                 store.checkpoint()
         report.rejects, report.rejects_not_shown = checked.rejects, checked.rejects_not_shown
@@ -198,6 +207,7 @@ def import_files(
     mapping: dict[str, str] | None = None,
     strict: bool = False,
     username: str | None = None,
+    typed: bool = True,
 ) -> ImportReport:
     """Import files into ``store``; every file gets a section of the returned report."""
     if fmt != "auto" and fmt not in ALL_FORMATS:
@@ -226,7 +236,7 @@ def import_files(
         path = Path(p)
         try:
             report.files.append(
-                import_file(store, path, fmt, mapping, report.run_id, strict, username)
+                import_file(store, path, fmt, mapping, report.run_id, strict, username, typed)
             )
         except ImportProblem as exc:
             report.files.append(FileReport(file=str(path), status="unusable", error=str(exc)))

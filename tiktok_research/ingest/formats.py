@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import api_spec
+from ..store.tables import ENTITIES
 
 V, J = "VARCHAR", "JSON"
 Spec = dict[str, "str | Spec"]
@@ -289,6 +290,30 @@ def spec_to_duckdb(spec: Spec) -> str:
         typ = spec_to_duckdb(t) if isinstance(t, dict) else t
         parts.append(f'"{k}" {typ}')
     return f"STRUCT({', '.join(parts)})"
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def typed_spec(fmt: Format) -> dict[str, str]:
+    """Raw key -> the canonical type its value has in a clean file, for the typed parse.
+
+    Derived from where each key goes (``fmt.kinds``): a key read into a BIGINT
+    field is an integer, into a list field a list of strings, into a time an
+    integer of epoch seconds (as the API sends it). Keys whose field holds JSON
+    map to "JSON": the typed parse keeps their text as it is.
+    """
+    out: dict[str, str] = {}
+    for kind, exprs in fmt.kinds.items():
+        for field_name, expr in exprs.items():
+            typ = ENTITIES[kind].columns.get(field_name)
+            if typ is None:
+                continue
+            for key in _NAME.findall(expr):
+                known = key in fmt.spec and not isinstance(fmt.spec[key], dict)
+                if known and out.setdefault(key, typ) != typ:
+                    raise ValueError(f"{fmt.name}: {key!r} feeds both {out[key]} and {typ}")
+    return out
 
 
 FORMATS = {f.name: f for f in (RESEARCH_API, ZEESCHUIMER)}

@@ -10,6 +10,7 @@ keeps large files fast and memory flat.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..schema import MENTION_PATTERN
@@ -37,6 +38,7 @@ def _q(text: str) -> str:
 
 def _shown(t: str) -> str:
     """The offending value as it is quoted in a reason (shortened)."""
+    t = f"CAST({t} AS VARCHAR)"
     return f"'''' || CASE WHEN length({t}) > 60 THEN left({t}, 57) || '...' ELSE {t} END || ''''"
 
 
@@ -50,39 +52,59 @@ MISSING_KEY = {
 
 @dataclass(frozen=True)
 class Parsed:
-    value: str  # SQL giving the typed value from the text column t
+    value: str  # SQL giving the typed value from the column t
     problem: str  # SQL giving a reason (VARCHAR) or NULL, from t and the parsed column v
     post: str | None = None  # SQL over the parsed column v, applied one step later
+
+
+# Each parser reads the column ``t`` either as text (``typed=False``: any source, any
+# spelling) or already in its canonical type (``typed=True``: the typed parse of a clean
+# Research API file). The text path first turns text into that type, with its own reasons
+# when it cannot; then both paths apply the same rules to the typed value: ids are positive
+# and 0 means none, counts are >= 0, times fall after 2014, list elements are cleaned and
+# hashtags deduplicated, text loses NUL bytes, regions are two upper-case letters.
 
 
 def _blank(t: str) -> str:
     return f"({t} IS NULL OR trim({t}) = '')"
 
 
-def parse_id(t: str, v: str = "v") -> Parsed:
+def _when(*parts: str | None) -> str:
+    """``CASE <WHEN parts> END`` over the parts given, or NULL when none is."""
+    kept = [p for p in parts if p]
+    return f"CASE {' '.join(kept)} END" if kept else "NULL"
+
+
+def parse_id(t: str, v: str = "v", typed: bool = False) -> Parsed:
     s = f"trim({t})"
-    value = (
-        f"CASE WHEN {t} IS NULL THEN NULL "
+    as_int = (
+        t
+        if typed
+        else f"CASE WHEN {t} IS NULL THEN NULL "
         # fast exact test: the text is the canonical spelling of an int64
-        f"WHEN CAST(TRY_CAST({t} AS BIGINT) AS VARCHAR) = {t} THEN nullif(TRY_CAST({t} AS BIGINT), 0) "
-        f"WHEN regexp_full_match({s}, '[0-9]+') THEN nullif(TRY_CAST({s} AS BIGINT), 0) END"
+        f"WHEN CAST(TRY_CAST({t} AS BIGINT) AS VARCHAR) = {t} THEN TRY_CAST({t} AS BIGINT) "
+        f"WHEN regexp_full_match({s}, '[0-9]+') THEN TRY_CAST({s} AS BIGINT) END"
     )
-    problem = (
-        f"CASE WHEN {v} IS NULL AND NOT {_blank(t)} AND NOT regexp_full_match({s}, '0+') THEN "
+    unread = (
+        None
+        if typed
+        else f"WHEN {v} IS NULL AND NOT {_blank(t)} AND NOT regexp_full_match({s}, '0+') THEN "
         f"CASE WHEN regexp_full_match({s}, '[0-9]+') THEN 'out of the int64 range "
         f"(at most 9223372036854775807, 19 digits): ' || {_shown(t)} "
         f"WHEN regexp_matches({s}, '[eE.]') THEN 'looks like a floating-point number, "
         f"so the id has lost precision: ' || {_shown(t)} "
-        f"ELSE 'expected an integer id (digits), got ' || {_shown(t)} END "
-        f"WHEN {v} < 0 THEN 'expected a positive id, got ' || {_shown(t)} END"
+        f"ELSE 'expected an integer id (digits), got ' || {_shown(t)} END"
     )
-    return Parsed(value, problem)
+    negative = f"WHEN {v} < 0 THEN 'expected a positive id, got ' || {_shown(t)}"
+    return Parsed(f"nullif({as_int}, 0)", _when(unread, negative))
 
 
-def parse_count(t: str, v: str = "v") -> Parsed:
+def parse_count(t: str, v: str = "v", typed: bool = False) -> Parsed:
     s = f"trim({t})"
     value = (
-        f"CASE WHEN {t} IS NULL THEN NULL "
+        t
+        if typed
+        else f"CASE WHEN {t} IS NULL THEN NULL "
         f"WHEN CAST(TRY_CAST({t} AS BIGINT) AS VARCHAR) = {t} THEN TRY_CAST({t} AS BIGINT) "
         f"WHEN {s} = '' THEN NULL "
         f"WHEN regexp_full_match({s}, '\\+?[0-9]+(\\.0*)?') "
@@ -93,23 +115,28 @@ def parse_count(t: str, v: str = "v") -> Parsed:
         f"THEN CAST(round(TRY_CAST(left({s}, -1) AS DOUBLE) * "
         f"CASE upper(right({s}, 1)) WHEN 'K' THEN 1e3 WHEN 'M' THEN 1e6 ELSE 1e9 END) AS BIGINT) END"
     )
+    unread = "" if typed else f"({v} IS NULL AND NOT {_blank(t)}) OR "
     problem = (
-        f"CASE WHEN ({v} IS NULL AND NOT {_blank(t)}) OR {v} < 0 THEN "
-        f"'expected a whole number >= 0, got ' || {_shown(t)} END"
+        f"CASE WHEN {unread}{v} < 0 THEN 'expected a whole number >= 0, got ' || {_shown(t)} END"
     )
     return Parsed(value, problem)
 
 
-def parse_double(t: str, v: str = "v") -> Parsed:
-    value = f"CASE WHEN {_blank(t)} THEN NULL ELSE TRY_CAST(trim({t}) AS DOUBLE) END"
+def parse_double(t: str, v: str = "v", typed: bool = False) -> Parsed:
+    value = (
+        t if typed else f"CASE WHEN {_blank(t)} THEN NULL ELSE TRY_CAST(trim({t}) AS DOUBLE) END"
+    )
+    unread = "" if typed else f"NOT {_blank(t)} AND {v} IS NULL OR "
     problem = (
-        f"CASE WHEN NOT {_blank(t)} AND ({v} IS NULL OR {v} < 0 OR isnan({v})) THEN "
+        f"CASE WHEN {unread}{v} < 0 OR isnan({v}) THEN "
         f"'expected a number >= 0, got ' || {_shown(t)} END"
     )
     return Parsed(value, problem)
 
 
-def parse_bool(t: str, v: str = "v") -> Parsed:
+def parse_bool(t: str, v: str = "v", typed: bool = False) -> Parsed:
+    if typed:
+        return Parsed(t, "NULL")
     value = (
         f"CASE lower(trim({t})) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true "
         f"WHEN 't' THEN true WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false "
@@ -122,17 +149,28 @@ def parse_bool(t: str, v: str = "v") -> Parsed:
     return Parsed(value, problem)
 
 
-def parse_time(t: str, v: str = "v") -> Parsed:
+def _epoch(num: str) -> str:
+    """Epoch seconds or milliseconds (a DOUBLE) -> TIMESTAMPTZ."""
+    return f"try(to_timestamp(CASE WHEN {num} > 1e11 THEN {num} / 1000 ELSE {num} END))"
+
+
+def parse_time(t: str, v: str = "v", typed: bool = False) -> Parsed:
+    """Epoch seconds or milliseconds, or (as text) an ISO 8601 time."""
     s = f"trim({t})"
-    num = f"TRY_CAST({s} AS DOUBLE)"
+    num = f"CAST({t} AS DOUBLE)" if typed else f"TRY_CAST({s} AS DOUBLE)"
     value = (
-        f"CASE WHEN {_blank(t)} THEN NULL "
-        f"WHEN {num} IS NOT NULL THEN try(to_timestamp(CASE WHEN {num} > 1e11 THEN {num} / 1000 "
-        f"ELSE {num} END)) "
+        _epoch(num)
+        if typed
+        else f"CASE WHEN {_blank(t)} THEN NULL WHEN {num} IS NOT NULL THEN {_epoch(num)} "
         f"ELSE TRY_CAST({s} AS TIMESTAMPTZ) END"
     )
+    unread = (
+        f"WHEN {t} IS NOT NULL AND {v} IS NULL"
+        if typed
+        else f"WHEN NOT {_blank(t)} AND {v} IS NULL"
+    )
     problem = (
-        f"CASE WHEN NOT {_blank(t)} AND {v} IS NULL THEN "
+        f"CASE {unread} THEN "
         f"'expected epoch seconds, epoch milliseconds or an ISO 8601 time, got ' || {_shown(t)} "
         f"WHEN {v} < TIMESTAMPTZ '{EARLIEST}' THEN 'time before {EARLIEST[:4]}, "
         f"probably a placeholder or the wrong unit: ' || {_shown(t)} END"
@@ -140,7 +178,7 @@ def parse_time(t: str, v: str = "v") -> Parsed:
     return Parsed(value, problem)
 
 
-def parse_text(t: str, v: str = "v") -> Parsed:
+def parse_text(t: str, v: str = "v", typed: bool = False) -> Parsed:
     return Parsed(f"replace({t}, chr(0), '')", "NULL")
 
 
@@ -163,9 +201,17 @@ def dedupe(v: str) -> str:
     )
 
 
-def parse_list(t: str, v: str = "v", kind: str = "plain") -> Parsed:
+def parse_list(t: str, v: str = "v", kind: str = "plain", typed: bool = False) -> Parsed:
     """A list given as a JSON array, a JSON string, or text separated by commas, spaces or '#'."""
     element, needs_cleaning = _LIST_KINDS[kind]
+    # repeated hashtags would inflate co-hashtag networks; other lists stay as the source gave them
+    post = dedupe(v) if kind == "hashtag" else None
+
+    def cleaned(items: str) -> str:
+        return f"list_filter(list_transform({items}, lambda x: {element}), lambda x: x IS NOT NULL)"
+
+    if typed:
+        return Parsed(cleaned(t), "NULL", post)
     s = f"trim({t})"
     split = "regexp_split_to_array({}, '[\\s,#]+')"
     general = (
@@ -173,25 +219,23 @@ def parse_list(t: str, v: str = "v", kind: str = "plain") -> Parsed:
         f"WHEN starts_with({s}, '\"') THEN {split.format(f'try(json_extract_string({s}, chr(36)))')} "
         f"ELSE {split.format(s)} END"
     )
-    cleaned = (
-        f"list_filter(list_transform({general}, lambda x: {element}), lambda x: x IS NOT NULL)"
-    )
     # Most lists (all of the API's) are clean JSON: parse them without per-element work.
     fast = f"try(json_transform({'lower(' + s + ')' if kind != 'plain' else s}, '[\"VARCHAR\"]'))"
     value = (
         f"CASE WHEN {t} IS NULL THEN NULL "
         f"WHEN starts_with({s}, '[') AND NOT regexp_matches({s}, '{needs_cleaning}') THEN {fast} "
-        f"ELSE {cleaned} END"
+        f"ELSE {cleaned(general)} END"
     )
     problem = (
         f"CASE WHEN {t} IS NOT NULL AND starts_with({s}, '[') AND {v} IS NULL THEN "
         f"'expected a JSON list of strings, got ' || {_shown(t)} END"
     )
-    # repeated hashtags would inflate co-hashtag networks; other lists stay as the source gave them
-    return Parsed(value, problem, dedupe(v) if kind == "hashtag" else None)
+    return Parsed(value, problem, post)
 
 
-def parse_id_list(t: str, v: str = "v") -> Parsed:
+def parse_id_list(t: str, v: str = "v", typed: bool = False) -> Parsed:
+    if typed:
+        return Parsed(t, "NULL")
     value = (
         f"CASE WHEN {t} IS NULL THEN NULL ELSE "
         f"try(CAST(json_transform(trim({t}), '[\"VARCHAR\"]') AS BIGINT[])) END"
@@ -200,13 +244,14 @@ def parse_id_list(t: str, v: str = "v") -> Parsed:
     return Parsed(value, problem)
 
 
-def parse_json(t: str, v: str = "v") -> Parsed:
+def parse_json(t: str, v: str = "v", typed: bool = False) -> Parsed:
+    # always given as text: the typed parse extracts these fields as JSON text
     value = f"CASE WHEN {t} IS NOT NULL AND json_valid({t}) THEN CAST({t} AS JSON) END"
     problem = f"CASE WHEN {t} IS NOT NULL AND NOT json_valid({t}) THEN 'expected JSON, got ' || {_shown(t)} END"
     return Parsed(value, problem)
 
 
-def parse_region(t: str, v: str = "v") -> Parsed:
+def parse_region(t: str, v: str = "v", typed: bool = False) -> Parsed:
     value = f"CASE WHEN {_blank(t)} THEN NULL ELSE upper(trim({t})) END"
     problem = (
         f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, '[A-Z]{{2}}') THEN "
@@ -215,24 +260,28 @@ def parse_region(t: str, v: str = "v") -> Parsed:
     return Parsed(value, problem)
 
 
-def parse_username(t: str, v: str = "v") -> Parsed:
+def parse_username(t: str, v: str = "v", typed: bool = False) -> Parsed:
     value = f"nullif(lower(ltrim(trim(replace({t}, chr(0), '')), '@')), '')"
     return Parsed(value, "NULL")
 
 
-def parser_for(field: str, sql_type: str, t: str, v: str) -> Parsed:
-    """The parser for one canonical field stored as ``sql_type``."""
+def parser_for(field: str, sql_type: str, t: str, v: str, typed: bool = False) -> Parsed:
+    """The parser for one canonical field stored as ``sql_type``.
+
+    ``typed``: ``t`` already holds the field's canonical type (JSON fields excepted, which
+    are always text).
+    """
     if field in ID_FIELDS:
-        return parse_id(t, v)
+        return parse_id(t, v, typed)
     if field == "region_code":
-        return parse_region(t, v)
+        return parse_region(t, v, typed)
     if field in ("username", "follower", "following"):
-        return parse_username(t, v)
+        return parse_username(t, v, typed)
     if field == "hashtag_names":
-        return parse_list(t, v, "hashtag")
+        return parse_list(t, v, "hashtag", typed)
     if field in ("mentions", "video_mention_list"):
-        return parse_list(t, v, "mention")
-    return {
+        return parse_list(t, v, "mention", typed)
+    by_type: dict[str, Callable[..., Parsed]] = {
         "BIGINT": parse_count,
         "DOUBLE": parse_double,
         "BOOLEAN": parse_bool,
@@ -241,7 +290,8 @@ def parser_for(field: str, sql_type: str, t: str, v: str) -> Parsed:
         "VARCHAR[]": parse_list,
         "BIGINT[]": parse_id_list,
         "JSON": parse_json,
-    }[sql_type](t, v)
+    }
+    return by_type[sql_type](t, v, typed=typed)
 
 
 def normalize_sql(
@@ -251,6 +301,7 @@ def normalize_sql(
     where: str = "true",
     source: str | None = None,
     require_key: bool = True,
+    typed: bool = False,
 ) -> str:
     """SQL selecting canonical rows of ``entity`` from table ``raw``.
 
@@ -261,7 +312,9 @@ def normalize_sql(
     ``_observed_at``, ``_ord`` and ``_problems`` (``field: reason`` strings
     joined by the unit separator, empty when the row is fine). With
     ``require_key=False`` a missing key is not a problem (the caller drops
-    such rows: records derived from another kind's row).
+    such rows: records derived from another kind's row). With ``typed`` the
+    expressions already give each field's canonical type (JSON fields: text), as
+    the typed parse of a clean file does; the same rules check them.
     """
     e = ENTITIES[entity]
     unknown = set(exprs) - set(e.columns) - {"_observed_at"}
@@ -270,7 +323,13 @@ def normalize_sql(
     missing_keys = [k for k in e.key if k not in exprs]
     if missing_keys:
         raise ValueError(f"no source for the key field(s) {missing_keys} of {entity}")
-    texts = [f"CAST({exprs[c]} AS VARCHAR) AS t_{c}" for c in e.columns if c in exprs]
+    texts = [
+        f"({exprs[c]}) AS t_{c}"
+        if typed and typ != "JSON"
+        else f"CAST({exprs[c]} AS VARCHAR) AS t_{c}"
+        for c, typ in e.columns.items()
+        if c in exprs
+    ]
     texts.append(f"CAST({exprs.get('_observed_at', 'NULL')} AS VARCHAR) AS t__observed_at")
     values, problems = [], []
     final = {c: c for c in e.columns}
@@ -280,7 +339,7 @@ def normalize_sql(
         elif c not in exprs:
             values.append(f"CAST(NULL AS {typ}) AS {c}")
         else:
-            p = parser_for(c, typ, f"t_{c}", c)
+            p = parser_for(c, typ, f"t_{c}", c, typed)
             values.append(f"({p.value}) AS {c}")
             if p.problem != "NULL":
                 problems.append((c, p.problem))
@@ -289,13 +348,12 @@ def normalize_sql(
     for key in e.key if require_key else ():
         t = f"t_{key}"
         why = MISSING_KEY.get((entity, key), "missing (required)")
-        problems.insert(
-            0,
-            (
-                key,
-                f"CASE WHEN {key} IS NULL AND ({_blank(t)} OR trim({t}) = '0') THEN '{why}' END",
-            ),
+        absent = (
+            f"({t} IS NULL OR {t} = 0)"
+            if typed and e.columns[key] != "VARCHAR"
+            else f"({_blank(t)} OR trim({t}) = '0')"
         )
+        problems.insert(0, (key, f"CASE WHEN {key} IS NULL AND {absent} THEN '{why}' END"))
     if entity == "videos":
         # mentions: the source's own list, else '@name' in the caption
         listed = next((f for f in ("mentions", "video_mention_list") if f in exprs), None)

@@ -17,14 +17,18 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.json as pa_json
 
 from ..api_spec import RECORD_LIST_KEYS
 from ..errors import ImportProblem
@@ -33,6 +37,7 @@ from .formats import Spec, spec_to_duckdb
 CHUNK_BYTES = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "64")) << 20
 RECORD_BATCH = 100_000
 BOM = b"\xef\xbb\xbf"
+T = TypeVar("T")
 
 
 #: an integer literal too long for int64 (20 or more digits, outside strings or not)
@@ -67,6 +72,38 @@ class Staging:
 
     def __init__(self) -> None:
         self.nul_bytes = 0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """What a reader's step staged, and where: ``_raw`` (text) or ``_typed``.
+
+    ``typed``: the columns already hold canonical types (the typed parse of a
+    clean chunk). Should the checks find a problem in such a chunk, ``as_text``
+    stages the same lines again as text, so every refused value is reported
+    with its line, field and reason exactly as the text path reports it.
+    """
+
+    typed: bool = False
+    as_text: Callable[[], None] | None = None
+
+    @property
+    def table(self) -> str:
+        return TYPED if self.typed else "_raw"
+
+
+TEXT = Chunk()
+
+#: canonical type -> the Arrow type a clean Research API file gives the value
+ARROW_TYPES = {
+    "BIGINT": pa.int64(),
+    "TIMESTAMPTZ": pa.int64(),  # epoch seconds
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR": pa.string(),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "BIGINT[]": pa.list_(pa.int64()),
+}
 
 
 def _sql_str(text: str) -> str:
@@ -123,8 +160,8 @@ def _lines_table(first_line: int, data: bytes) -> pa.Table:
     )
 
 
-def _line_chunks(path: Path, staging: Staging) -> Iterator[tuple[int, bytes]]:
-    """(number of the chunk's first line, whole lines ending in a newline); NUL bytes removed."""
+def _line_chunks(path: Path, staging: Staging) -> Iterator[tuple[int, bytes, int]]:
+    """(number of the chunk's first line, whole lines ending in a newline, how many); no NULs."""
     line_no = 1
     rest = b""
     with path.open("rb") as f:
@@ -142,7 +179,7 @@ def _line_chunks(path: Path, staging: Staging) -> Iterator[tuple[int, bytes]]:
                 if b"\x00" in data:
                     staging.nul_bytes += data.count(b"\x00")
                     data = data.replace(b"\x00", b"")
-                yield line_no, data
+                yield line_no, data, lines
                 line_no += lines
             block = f.read(CHUNK_BYTES) if block else b""
 
@@ -185,20 +222,129 @@ def _stage_chunk_fast(
     return True
 
 
+#: the relation a typed chunk is staged as (an Arrow table registered with DuckDB, not copied)
+TYPED = "_typed"
+
+
+def parse_typed(data: bytes, types: dict[str, str], lines: int | None = None) -> pa.Table | None:
+    """NDJSON lines as an Arrow table, every value in its canonical type; None if not clean.
+
+    Arrow's JSON reader parses the chunk against an explicit schema (``types``,
+    from :func:`~.formats.typed_spec`) and refuses anything else: an id written
+    as a string or a float, a number beyond int64, a list that is not a list,
+    a line that is not an object. Blank lines would break the line numbering,
+    so they too send the chunk to the text path. ``lines``: the number of
+    lines in ``data``, when the caller has counted them. Thread-safe.
+    """
+    schema = pa.schema([(k, ARROW_TYPES[t]) for k, t in types.items() if t != "JSON"])
+    # other keys are inferred (cheaply skipped when absent): that tells which JSON fields occur
+    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(data),
+            read_options=pa_json.ReadOptions(block_size=4 << 20),  # measured: 30% faster than 1 MB
+            parse_options=options,
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != (data.count(b"\n") if lines is None else lines):
+        return None
+    return table
+
+
+def stage_typed(
+    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    data: bytes,
+    first_line: int,
+    types: dict[str, str],
+) -> None:
+    """Register the parsed ``table`` of ``data`` (:func:`parse_typed`) as ``_typed``.
+
+    Fields holding free-form JSON are taken as JSON text from the lines, and
+    only when the chunk has them.
+    """
+    n = table.num_rows
+    json_fields = [k for k, t in types.items() if t == "JSON"]
+    columns: dict[str, Any] = {
+        "_line": np.arange(first_line, first_line + n, dtype=np.int64),
+        "_rec": pa.nulls(n, pa.int64()),
+        "_error": pa.nulls(n, pa.string()),
+    }
+    columns.update((k, table[k]) for k, t in types.items() if t != "JSON")
+    present = [k for k in json_fields if k in table.column_names]
+    columns.update((k, pa.nulls(n, pa.string())) for k in json_fields if k not in present)
+    if not present:
+        con.register(TYPED, pa.table(columns))
+        return
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = ends + 1
+    columns["_text"] = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(data)
+    )
+    extracted = ", ".join(
+        f"nullif(CAST(json_extract(_text, '$.{k}') AS VARCHAR), 'null') AS \"{k}\"" for k in present
+    )
+    con.register("_typed_lines", pa.table(columns))
+    try:
+        staged = con.sql(
+            f"SELECT * EXCLUDE (_text), {extracted} FROM _typed_lines"
+        ).to_arrow_table()
+    finally:
+        con.unregister("_typed_lines")
+    con.register(TYPED, staged)
+
+
+def _stage_text(
+    con: duckdb.DuckDBPyConnection, data: bytes, first_line: int, spec: Spec, tmpdir: str
+) -> None:
+    if not _stage_chunk_fast(con, data, first_line, spec, tmpdir):
+        _stage_lines(con, _lines_table(first_line, data), spec)
+
+
+def _ahead(items: Iterator[T], pool: ThreadPoolExecutor) -> Iterator[T]:
+    """The items of ``items``, each produced in ``pool`` while the previous one is used."""
+    pending = pool.submit(next, items, None)
+    while (item := pending.result()) is not None:
+        pending = pool.submit(next, items, None)
+        yield item
+
+
 def ndjson_chunks(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: Spec, staging: Staging
-) -> Iterator[None]:
-    """Stage an NDJSON file of records, chunk by chunk."""
-    with tempfile.TemporaryDirectory(prefix="tiktok-import-") as tmpdir:
-        for first_line, data in _line_chunks(path, staging):
-            if not _stage_chunk_fast(con, data, first_line, spec, tmpdir):
-                _stage_lines(con, _lines_table(first_line, data), spec)
-            yield
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: Spec,
+    staging: Staging,
+    types: dict[str, str] | None = None,
+) -> Iterator[Chunk]:
+    """Stage an NDJSON file of records, chunk by chunk: typed when ``types`` is given and
+    the chunk is clean, as text otherwise.
+
+    Reading and the typed parse of the next chunk run in a thread while the
+    current one is checked and stored (both release the GIL).
+    """
+
+    def read() -> Iterator[tuple[int, bytes, pa.Table | None]]:
+        for first_line, data, lines in _line_chunks(path, staging):
+            yield first_line, data, parse_typed(data, types, lines) if types else None
+
+    with (
+        tempfile.TemporaryDirectory(prefix="tiktok-import-") as tmpdir,
+        ThreadPoolExecutor(1, thread_name_prefix="tiktok-read") as pool,
+    ):
+        for first_line, data, table in _ahead(read(), pool):
+            if types and table is not None:
+                stage_typed(con, table, data, first_line, types)
+                yield Chunk(True, partial(_stage_text, con, data, first_line, spec, tmpdir))
+            else:
+                _stage_text(con, data, first_line, spec, tmpdir)
+                yield TEXT
 
 
 def record_chunks(
     con: duckdb.DuckDBPyConnection, records: Iterator[tuple[int | None, int, Any]], spec: Spec
-) -> Iterator[None]:
+) -> Iterator[Chunk]:
     """Stage records given one by one as (line or None, index, dict or error text)."""
     batch: dict[str, list[Any]] = {"_line": [], "_rec": [], "line": [], "_read_error": []}
 
@@ -232,10 +378,10 @@ def record_chunks(
             batch["_read_error"].append(str(item))
         if len(batch["_line"]) >= RECORD_BATCH:
             staged()
-            yield
+            yield TEXT
     if batch["_line"]:
         staged()
-        yield
+        yield TEXT
 
 
 def _envelope_records(obj: Any, username: str | None = None) -> list[Any] | None:
@@ -352,7 +498,7 @@ def guess_delimiter(header_line: str) -> str:
 
 def csv_chunks(
     con: duckdb.DuckDBPyConnection, path: Path, header: list[str], delimiter: str, staging: Staging
-) -> Iterator[None]:
+) -> Iterator[Chunk]:
     """Stage a CSV file as text columns ``c0..cN`` (in header order), chunk by chunk."""
     csv.field_size_limit(2**31 - 1)
     width = len(header)
@@ -410,10 +556,10 @@ def csv_chunks(
             start = reader.line_num + 1
             if len(lines) >= RECORD_BATCH:
                 staged()
-                yield
+                yield TEXT
     if lines:
         staged()
-        yield
+        yield TEXT
 
 
 def _strip_nul(f: io.TextIOBase, staging: Staging) -> Iterator[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..store import Store, utcnow
 from ..store.tables import ENTITIES
 from .normalize import normalize_sql
+from .readers import TYPED, Chunk
 from .report import FileReport, KindCounts, RejectedRow
 
 log = logging.getLogger(__name__)
@@ -47,17 +48,35 @@ class StagedRows:
         self.rows: dict[str, int] = dict.fromkeys(plan.kinds, 0)
         self.observed = utcnow()
 
-    def chunk(self, write: bool, own_transaction: bool = True) -> None:
+    def take(self, staged: Chunk, write: bool, own_transaction: bool = True) -> None:
+        """Handle what a reader staged: typed if it could, else (or on any problem) as text."""
+        if staged.typed:
+            done = self.chunk(write, own_transaction, typed=True)
+            self.store.con.unregister(TYPED)
+            if done:
+                return
+            if staged.as_text is not None:
+                staged.as_text()
+        self.chunk(write, own_transaction)
+
+    def chunk(self, write: bool, own_transaction: bool = True, typed: bool = False) -> bool:
         """Handle the chunk now in ``_raw``; with ``write`` store its good rows in one transaction.
 
         ``own_transaction=False``: the caller has opened the transaction (to
-        commit more with the rows).
+        commit more with the rows). ``typed``: ``_raw`` holds canonical types
+        and is staged as ``_typed`` (:class:`~.readers.Chunk`); if any value
+        breaks a rule, nothing is counted or stored and False is returned, so
+        the caller can stage the chunk as text, whose report names each
+        refused value.
         """
         con, report = self.store.con, self.report
-        report.rows_read += con.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
+        raw = TYPED if typed else "_raw"
+        seen = {}
         for kind, (exprs, where, derived) in self.plan.kinds.items():
             keep = f" WHERE {ENTITIES[kind].key[0]} IS NOT NULL" if derived else ""
-            sql = normalize_sql(kind, exprs, "_raw", where, self.fmt, require_key=not derived)
+            sql = normalize_sql(
+                kind, exprs, raw, where, self.fmt, require_key=not derived, typed=typed
+            )
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _norm_{kind} AS SELECT * FROM ({sql}){keep}",
                 {"observed_at": self.observed},
@@ -67,6 +86,11 @@ class StagedRows:
                 f"SELECT count(*), count(*) FILTER (_problems <> ''), "
                 f"{', '.join(f'count({c}) > 0' for c in cols)} FROM _norm_{kind}"
             ).fetchall()[0]
+            if typed and row[1]:
+                return False
+            seen[kind] = (cols, row)
+        report.rows_read += con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+        for kind, (cols, row) in seen.items():
             counts = report.kinds.setdefault(kind, KindCounts())
             counts.read += row[0]
             counts.rejected += row[1]
@@ -79,7 +103,7 @@ class StagedRows:
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _rejects AS "
-            "SELECT _line, _rec, NULL::VARCHAR AS field, _error AS reason FROM _raw "
+            f"SELECT _line, _rec, NULL::VARCHAR AS field, _error AS reason FROM {raw} "
             f"WHERE _error IS NOT NULL UNION ALL SELECT _line, _rec, split_part(p, ': ', 1), "
             f"substr(p, length(split_part(p, ': ', 1)) + 3) FROM ({problems})"
         )
@@ -120,6 +144,7 @@ class StagedRows:
                     )
                     report.kinds[kind].inserted += res.inserted
                     report.kinds[kind].updated += res.updated
+        return True
 
     def finish(self) -> None:
         report, kinds = self.report, self.plan.kinds
