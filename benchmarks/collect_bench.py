@@ -72,11 +72,11 @@ def main() -> None:
     merge_time = 0.0
     real_merge = journal.merge_pages
 
-    def timed_merge(store, journal_=None):
+    def timed_merge(store, journal_=None, **kw):
         nonlocal merge_time
         t = time.perf_counter()
         try:
-            return real_merge(store, journal_)
+            return real_merge(store, journal_, **kw)
         finally:
             merge_time += time.perf_counter() - t
 

@@ -56,6 +56,45 @@ def test_collects_exactly_the_matches_and_keeps_a_true_ledger(db):
         assert not journal_path(db).exists() or journal_path(db).stat().st_size < 100
 
 
+def test_background_merges_store_what_merging_in_line_stores(tmp_path, monkeypatch):
+    """Pages merged on a second connection while the next are fetched: same rows, same ledger."""
+    import threading
+
+    import tiktok_research.collect.runner as runner
+
+    threads = []
+    real = runner.merge_pages
+
+    def spy(store, journal=None, **kw):
+        threads.append((threading.current_thread().name, kw.get("background", False)))
+        return real(store, journal, **kw)
+
+    monkeypatch.setattr(runner, "merge_pages", spy)
+    out = {}
+    for background in (True, False):
+        app = app_with(videos=6000, seed=7, fault_rate=0.1, slow_rate=1.0, slow_seconds=0.03)
+        with Store(tmp_path / f"bg-{background}.duckdb") as store:
+            s = run_videos(collector(app, store, merge_every=3, background_merge=background))
+            out[background] = (
+                (s.status, s.pages, s.records, s.inserted, s.updated),
+                store.con.execute(
+                    "SELECT * EXCLUDE (first_seen_at, last_seen_at, first_run_id, last_run_id, "
+                    "checked_at) FROM videos ORDER BY id"
+                ).fetchall(),
+                store.con.execute(
+                    "SELECT task_key, status, code, records, cursor, has_more FROM api_requests "
+                    "ORDER BY request_id"
+                ).fetchall(),
+                store.con.execute(
+                    "SELECT task_key, cursor, pages, records FROM checkpoints ORDER BY task_key"
+                ).fetchall(),
+            )
+    assert out[True] == out[False]
+    assert out[True][0][3] == len(out[True][1]) > 1000
+    in_thread = [name for name, bg in threads if bg]
+    assert len(in_thread) > 3 and all(name.startswith("tiktok-merge") for name in in_thread)
+
+
 def test_faults_do_not_change_the_result(db, tmp_path):
     clean_app = app_with(videos=20000, seed=4)
     with Store(tmp_path / "clean.duckdb") as store:

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ class Journal:
         self.path = journal_path(store.path)
         self.fsync = fsync
         self._file: Any = None
+        # appending and emptying the file exclude each other (a merge may run in another thread)
+        self._lock = threading.Lock()
 
     def _header(self) -> bytes:
         return orjson.dumps({"journal_of": self.store.database_id}) + b"\n"
@@ -119,28 +122,41 @@ class Journal:
         }
         # newlines outside JSON strings are whitespace; inside strings JSON escapes them
         body = a.raw.replace(b"\n", b" ") if keep_body and a.raw else b""
-        if self._file is None:
-            self.repair()
-            self._file = self.path.open("ab")
-        self._file.write(orjson.dumps(meta) + b"\t" + body + b"\n")
-        self._file.flush()
-        if self.fsync:
-            os.fsync(self._file.fileno())
+        with self._lock:
+            if self._file is None:
+                self.repair()
+                self._file = self.path.open("ab")
+            self._file.write(orjson.dumps(meta) + b"\t" + body + b"\n")
+            self._file.flush()
+            if self.fsync:
+                os.fsync(self._file.fileno())
 
-    def close(self) -> None:
+    def close_file(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
 
-    def _offset(self) -> int:
-        return int(self.store.meta(OFFSET_KEY) or 0)
+    def close(self) -> None:
+        with self._lock:
+            self.close_file()
 
-    def pending(self) -> tuple[list[dict[str, Any]], list[bytes], int]:
-        """Complete lines not in the database yet: (metadata, answers, end offset)."""
+    def _offset(self, store: Store | None = None) -> int:
+        return int((store or self.store).meta(OFFSET_KEY) or 0)
+
+    def pending(
+        self, store: Store | None = None, *, repair: bool = True
+    ) -> tuple[list[dict[str, Any]], list[bytes], int]:
+        """Complete lines not in the database yet: (metadata, answers, end offset).
+
+        ``store``: the connection to read the merged offset through (a merge in
+        another thread has its own). ``repair=False`` while appends may be
+        under way: a last line still being written is left for the next merge.
+        """
         if not self.path.exists():
             return [], [], 0
-        self.repair()
-        offset = max(self._offset(), len(self._header()))
+        if repair:
+            self.repair()
+        offset = max(self._offset(store), len(self._header()))
         with self.path.open("rb") as f:
             if offset > os.fstat(f.fileno()).st_size:  # emptied before the offset was reset
                 offset = 0
@@ -159,20 +175,29 @@ class Journal:
 
     def reset(self) -> None:
         """Empty the journal once everything in it is in the database."""
-        if self.path.exists() and self._offset() >= self.path.stat().st_size:
-            self.close()
-            with self.path.open("r+b") as f:
-                f.truncate(len(self._header()))
-            with self.store.transaction():
-                self.store.set_meta(OFFSET_KEY, "0")
+        with self._lock:
+            if self.path.exists() and self._offset() >= self.path.stat().st_size:
+                self.close_file()
+                with self.path.open("r+b") as f:
+                    f.truncate(len(self._header()))
+                with self.store.transaction():
+                    self.store.set_meta(OFFSET_KEY, "0")
 
 
-def merge_pages(store: Store, journal: Journal | None = None) -> PagesStored:
-    """Move the journal into the database: requests, records, checkpoints, in one transaction."""
+def merge_pages(
+    store: Store, journal: Journal | None = None, *, background: bool = False
+) -> PagesStored:
+    """Move the journal into the database: requests, records, checkpoints, in one transaction.
+
+    ``background``: ``store`` is a cursor of the journal's store used by another thread
+    while the collector appends pages; the journal is then neither repaired nor emptied
+    here (the collector does that when no merge is running).
+    """
     journal = journal or Journal(store)
-    metas, bodies, end = journal.pending()
+    metas, bodies, end = journal.pending(store, repair=not background)
     if not metas:
-        journal.reset()
+        if not background:
+            journal.reset()
         return PagesStored()
     with store.transaction(), tempfile.TemporaryDirectory(prefix="tiktok-journal-") as tmp:
         first = store.next_request_id()
@@ -211,7 +236,8 @@ def merge_pages(store: Store, journal: Journal | None = None) -> PagesStored:
         out = store_pages(store, pages) if n else PagesStored()
         store.update_checkpoints(first)
         store.set_meta(OFFSET_KEY, str(end))
-    journal.reset()
+    if not background:
+        journal.reset()
     log.debug(
         "merged %d requests (%d pages): %d inserted, %d updated, %d rejected",
         len(metas),

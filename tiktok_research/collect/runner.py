@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from .. import api_spec
 from ..api.client import Attempt, Page, ResearchClient, SearchIdExpired, next_reset, pinned_list
 from ..api.windows import split
 from ..errors import ApiError, QuotaExceeded, TikTokResearchError, UsageError
+from ..ingest.pages import PagesStored
 from ..store import Store, utcnow
 from .journal import Journal, merge_pages
 from .tasks import Task, reply_tasks, window_task
@@ -76,6 +78,7 @@ class Collector:
         progress: Callable[[str, Task, RunSummary], None] | None = None,
         merge_every: int = MERGE_EVERY,
         sleep: Callable[[float], None] = time.sleep,
+        background_merge: bool = True,
     ):
         self.store, self.client = store, client
         self.wait, self.daily_quota = wait, daily_quota
@@ -87,6 +90,10 @@ class Collector:
         self.params: dict[str, Any] = {}
         self.pending = 0  # pages saved but not merged into the record tables yet
         self.journal = Journal(store)
+        # pages are merged in a thread, on a connection of its own, while the next are fetched
+        self.background_merge = background_merge
+        self._pool: ThreadPoolExecutor | None = None  # started by the first background merge
+        self._merging: Future[PagesStored] | None = None
         self.spent = 0  # requests this process spent since the ledger was read
         self._ledger_day: date | None = None
         self._ledger_used = 0
@@ -203,7 +210,12 @@ class Collector:
         return s
 
     def _finish(self, s: RunSummary, tasks: list[Task]) -> None:
-        self._merge(s)
+        try:
+            self._merge(s)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
         s.tasks_done = sum(t.done for t in tasks)
         s.tasks_total = len(tasks)
         s.quota_left = self.quota_left()
@@ -253,7 +265,7 @@ class Collector:
                 self.progress("page", task, s)
                 self.pending += 1
                 if self.pending >= self.merge_every or (task.done and self.pending >= 20):
-                    self._merge(s)
+                    self._merge_soon(s)
 
     def _followups(self, tasks: list[Task], s: RunSummary) -> list[Task]:
         """Tasks that only the collected data can name: replies of the comments, if asked."""
@@ -273,12 +285,50 @@ class Collector:
         return new
 
     def _merge(self, s: RunSummary | None = None) -> None:
-        """Move the journal's pages into the record tables (counted in ``s``, if given)."""
-        m = merge_pages(self.store, self.journal)
+        """Move the journal's pages into the record tables now (counted in ``s``, if given)."""
+        self._settle(s)
+        self._count(merge_pages(self.store, self.journal), s)
+        self.pending = 0
+
+    def _merge_soon(self, s: RunSummary) -> None:
+        """Start merging the journal in the background (or now, without a thread).
+
+        The merge runs on its own cursor in one transaction, as :meth:`_merge`;
+        the checkpoints stay in the journal, which only this thread writes, so
+        a ``kill -9`` still loses at most the request in flight. If the last
+        merge is still running, the pages wait for the next one.
+        """
+        if not self.background_merge:
+            self._merge(s)
+            return
+        if self._merging is not None:
+            if not self._merging.done():
+                return
+            self._settle(s)
+        view = self.store.cursor()
+
+        def merge() -> PagesStored:
+            try:
+                return merge_pages(view, self.journal, background=True)
+            finally:
+                view.close()
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="tiktok-merge")
+        self._merging = self._pool.submit(merge)
+        self.pending = 0
+
+    def _settle(self, s: RunSummary | None = None) -> None:
+        """Wait for a background merge (raising its error), before this thread writes."""
+        if self._merging is not None:
+            done, self._merging = self._merging, None
+            self._count(done.result(), s)
+
+    def _count(self, m: PagesStored, s: RunSummary | None) -> None:
+        s = s or self.summary
         if s is not None:
             s.inserted += m.inserted
             s.updated += m.updated
-        self.pending = 0
 
     def _fetch(self, task: Task) -> Page:
         while True:
@@ -309,6 +359,7 @@ class Collector:
 
     def _mark_done(self, task: Task, why: dict[str, Any]) -> None:
         """Close a task without finishing it, saying why in its checkpoint (one statement)."""
+        self._settle()
         task.done = True
         self.store.mark_task_done(self.run_id or 0, task.key, why)
 
@@ -326,6 +377,7 @@ class Collector:
             return [task]
         new = [window_task(task, a, b) for a, b in halves]
         log.info("search ids keep failing for %s: split into %s", task.key, [t.key for t in new])
+        self._settle()
         with self.store.transaction():
             self._save_tasks(self.run_id or 0, new)
             self._mark_done(task, {"split_into": [t.key for t in new]})

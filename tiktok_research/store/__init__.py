@@ -8,6 +8,7 @@ last updated a record is kept on the record (``first_run_id``,
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import uuid
@@ -91,6 +92,17 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
 
     def close(self) -> None:
         self.con.close()
+
+    def cursor(self) -> Store:
+        """This store on a connection of its own, for another thread (close it when done).
+
+        DuckDB connections are not shared between threads; a cursor is a second
+        connection to the same database with its own transactions.
+        """
+        view = copy.copy(self)
+        view.con = self.con.cursor()
+        view.con.execute("SET TimeZone = 'UTC'")
+        return view
 
     def __enter__(self) -> Store:
         return self
