@@ -264,6 +264,63 @@ def test_comments_and_users(db):
         assert "cannot find the user" in skipped
 
 
+def test_typed_pages_store_what_text_pages_store(tmp_path, monkeypatch):
+    """Answers parsed typed (the default) and as text give the same rows, for every endpoint."""
+    import tiktok_research.ingest.pages as pages
+
+    typed_groups = []
+    real = pages._stage_group_typed
+
+    def spy(*a, **kw):
+        typed_groups.append(a[3].name)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(pages, "_stage_group_typed", spy)
+    text_groups = []
+    real_text = pages._stage_group
+
+    def text_spy(*a, **kw):
+        text_groups.append(a[2].name)
+        return real_text(*a, **kw)
+
+    monkeypatch.setattr(pages, "_stage_group", text_spy)
+    out = {}
+    for typed in (True, False):
+        if not typed:
+            assert text_groups == []  # no group fell back to text
+            monkeypatch.setattr(pages, "_parse_answers", lambda f: (None, []))
+        app = app_with(videos=3000, seed=11)
+        with Store(tmp_path / f"p-{typed}.duckdb") as store:
+            col = collector(app, store, background_merge=False)
+            run_videos(col)
+            top = [
+                r[0]
+                for r in store.con.execute(
+                    "SELECT id FROM videos ORDER BY comment_count DESC, id LIMIT 2"
+                ).fetchall()
+            ]
+            col.run(col.start("c", {"v": top, "replies": True}, comment_tasks(top)))
+            names = [
+                r[0]
+                for r in store.con.execute(
+                    "SELECT username FROM videos GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2"
+                ).fetchall()
+            ]
+            lists = ["followers", "following", "liked", "pinned", "reposted"]
+            col.run(col.start("u", {"u": names}, user_tasks(names, lists)))
+            when = "first_seen_at, last_seen_at, checked_at"
+            out[typed] = {
+                t: store.con.execute(f"SELECT * EXCLUDE ({when}) FROM {t} ORDER BY ALL").fetchall()
+                for t in ("videos", "comments", "users", "follow_edges", "user_videos")
+            }
+            out[typed]["rejects"] = store.con.execute(
+                "SELECT * FROM import_rejects ORDER BY ALL"
+            ).fetchall()
+    assert out[True] == out[False]
+    assert all(out[True][t] for t in ("videos", "comments", "users", "follow_edges"))
+    assert {"videos", "comments", "user_info", "followers", "liked"} <= set(typed_groups)
+
+
 def test_a_torn_journal_line_is_dropped_and_nothing_else(db):
     app = app_with(videos=4000)
     with Store(db) as store:

@@ -142,6 +142,7 @@ class ResearchClient:
         clock: Callable[[], float] = time.time,
     ):
         self.base_url = (base_url or os.environ.get("TIKTOK_API_BASE") or DEFAULT_BASE).rstrip("/")
+        self._urls: dict[tuple[str, str | None], httpx.URL] = {}
         self.credentials = credentials or Credentials.from_env()
         self.retry = retry or RetryPolicy()
         self.on_attempt = on_attempt
@@ -199,15 +200,19 @@ class ResearchClient:
         """
         if isinstance(fields, list | tuple):
             fields = ",".join(fields)
-        url = f"{self.base_url}/v2/research/{endpoint}"
-        params = {"fields": fields} if fields else None
+        # parsed once per endpoint and field list: httpx checks a URL character by character
+        url = self._urls.get((endpoint, fields))
+        if url is None:
+            params = {"fields": fields} if fields else None
+            url = httpx.URL(f"{self.base_url}/v2/research/{endpoint}", params=params)
+            self._urls[(endpoint, fields)] = url
         failures = search_failures = auth_renewals = 0
         while True:
             if self.before_attempt:
                 self.before_attempt(endpoint)
             attempt = Attempt(endpoint, body, fields, datetime.now(UTC), 0)
             try:
-                err = self._once(url, params, body, files, attempt)
+                err = self._once(url, body, files, attempt)
             except httpx.TransportError as exc:
                 attempt.code, attempt.message = "connection_error", type(exc).__name__
                 err = TransientApiError(
@@ -258,19 +263,17 @@ class ResearchClient:
 
     def _once(
         self,
-        url: str,
-        params: dict[str, str] | None,
+        url: httpx.URL,
         body: dict[str, Any],
         files: dict[str, Any] | None,
         attempt: Attempt,
     ) -> ApiError | None:
         headers = {"Authorization": f"Bearer {self.tokens.token()}"}
         if files is not None:
-            r = self.http.post(url, params=params, data=body, files=files, headers=headers)
+            r = self.http.post(url, data=body, files=files, headers=headers)
         else:
             r = self.http.post(
                 url,
-                params=params,
                 content=orjson.dumps(body),
                 headers={**headers, "Content-Type": "application/json"},
             )

@@ -2,19 +2,27 @@
 
 Pages arrive as one NDJSON file of wrapped answers (request id, endpoint,
 observation time, run, the username a user endpoint was asked for, and the
-answer as received). DuckDB parses them all at once; each (run, endpoint)
-group is unnested into ``_raw`` and goes through the same normalisation,
-checks and upserts as an imported file (:class:`~.staged.StagedRows`).
+answer as received). They are parsed all at once, typed as a clean file is
+(``readers.parse_typed``: Arrow's JSON reader with an explicit schema), and
+each (run, endpoint) group is unnested and goes through the same
+normalisation, checks and upserts as an imported file
+(:class:`~.staged.StagedRows`). If the typed parse refuses the answers, or a
+group breaks a rule, that group is read as text, as a dirty file is.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+import pyarrow as pa
 
 from .. import api_spec
 from ..store import Store
-from .formats import RESEARCH_API, spec_to_duckdb
+from .formats import RESEARCH_API, spec_to_duckdb, typed_spec
+from .readers import ARROW_TYPES, TYPED, line_texts, parse_typed
 from .report import FileReport
 from .staged import Plan, StagedRows
 
@@ -71,6 +79,87 @@ def _page_type() -> str:
     return f"STRUCT(data STRUCT({', '.join(fields)}))"
 
 
+@cache
+def _typed_answers() -> tuple[pa.Schema, list[str]]:
+    """The typed schema of wrapped answers (as ``parse_typed`` takes it), and the JSON fields.
+
+    Every record list the endpoints use holds records typed as a clean file's;
+    user-info answers carry the user's fields in ``data`` itself. Fields
+    holding free-form JSON are taken from the answer's text.
+    """
+    types = typed_spec(RESEARCH_API)
+    record = pa.struct([(k, ARROW_TYPES[t]) for k, t in types.items() if t != "JSON"])
+    user = [k for k in RESEARCH_API.kinds["users"] if k != "username"]
+    data = pa.struct(
+        [(k, pa.list_(record)) for k in sorted(api_spec.RECORD_LIST_KEYS)]
+        + [(k, ARROW_TYPES[types[k]]) for k in user]
+    )
+    wrapper = pa.schema(
+        [
+            ("_rid", pa.int64()),
+            ("_endpoint", pa.string()),
+            ("_obs", pa.string()),
+            ("_run", pa.int64()),
+            ("_target", pa.string()),
+            ("page", pa.struct([("data", data)])),
+        ]
+    )
+    return wrapper, [k for k, t in types.items() if t == "JSON"]
+
+
+def _stage_group_typed(
+    store: Store, answers: pa.Table, run: int, ep: api_spec.Endpoint, json_fields: list[str]
+) -> None:
+    """``_typed``: one typed row per record of this run's and endpoint's answers."""
+    where = f"WHERE _endpoint = '{ep.path}' AND _run = {int(run)}"
+    con = store.con
+    con.register("_answers", answers)
+    try:
+        if ep.record_keys:
+            lst = "coalesce(" + ", ".join(f"page.data.{k}" for k in ep.record_keys) + ", [])"
+            texts = ""
+            if json_fields:  # the same records' JSON fields, as JSON text, in one parse per answer
+                shape = {k: "JSON" for k in json_fields}
+                lists = {k: [shape] for k in ep.record_keys}
+                transform = json.dumps({"page": {"data": lists}}).replace("'", "''")
+                found = ", ".join(f"_t.page.data.{k}" for k in ep.record_keys)
+                texts = f", unnest(coalesce({found}, [])) AS _j"
+            extracted = "".join(
+                f", nullif(CAST(_j.{k} AS VARCHAR), 'null') AS \"{k}\""
+                if k in json_fields
+                else f', NULL::VARCHAR AS "{k}"'
+                for k in _typed_answers()[1]
+            )
+            sql = f"""
+                SELECT _line, _rec, NULL::VARCHAR AS _error, _obs, _target, r.*{extracted} FROM (
+                    SELECT _rid AS _line, _obs, _target, unnest(range(1, len({lst}) + 1)) AS _rec,
+                           unnest({lst}) AS r{texts}
+                    FROM (SELECT *{f", json_transform(_text, '{transform}') AS _t" if texts else ""}
+                          FROM _answers {where}))"""
+        else:
+            nulls = "".join(f', NULL::VARCHAR AS "{k}"' for k in _typed_answers()[1])
+            sql = f"""
+                SELECT _line, _rec, NULL::VARCHAR AS _error, _obs, _target, d.*{nulls} FROM (
+                    SELECT _rid AS _line, 1 AS _rec, _obs, _target, page.data AS d
+                    FROM _answers {where})"""
+        con.register(TYPED, con.sql(sql).to_arrow_table())
+    finally:
+        con.unregister("_answers")
+
+
+def _parse_answers(pages_file: Path) -> tuple[pa.Table | None, list[str]]:
+    """The wrapped answers, typed (None if not clean), and which JSON fields they hold."""
+    data = pages_file.read_bytes()
+    schema, json_fields = _typed_answers()
+    table = parse_typed(data, schema, others="ignore")
+    if table is None:
+        return None, []
+    present = [k for k in json_fields if b'"%s"' % k.encode() in data]
+    if present:
+        table = table.append_column("_text", line_texts(data, table.num_rows))
+    return table, present
+
+
 def _stage_group(store: Store, run: int, ep: api_spec.Endpoint) -> None:
     """``_raw``: one row per record of this run's and endpoint's pages in ``_pages``."""
     where = f"WHERE _endpoint = '{ep.path}' AND _run = {int(run)}"
@@ -98,28 +187,56 @@ def store_pages(store: Store, pages_file: Path) -> PagesStored:
     """
     out = PagesStored()
     con = store.con
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pages AS SELECT * FROM read_json(?, "
-        "format = 'newline_delimited', maximum_object_size = 1073741824, columns = "
-        f"{{'_rid': 'BIGINT', '_endpoint': 'VARCHAR', '_obs': 'VARCHAR', "
-        f"'_run': 'BIGINT', '_target': 'VARCHAR', 'page': '{_page_type()}'}})",
-        [str(pages_file)],
-    )
-    groups = con.execute(
-        "SELECT _run, _endpoint, count(*) FROM _pages GROUP BY ALL ORDER BY 1, 2"
-    ).fetchall()
+    answers, json_fields = _parse_answers(pages_file)
+    as_text = False
+
+    def text_answers() -> None:
+        nonlocal as_text
+        if not as_text:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _pages AS SELECT * FROM read_json(?, "
+                "format = 'newline_delimited', maximum_object_size = 1073741824, columns = "
+                f"{{'_rid': 'BIGINT', '_endpoint': 'VARCHAR', '_obs': 'VARCHAR', "
+                f"'_run': 'BIGINT', '_target': 'VARCHAR', 'page': '{_page_type()}'}})",
+                [str(pages_file)],
+            )
+            as_text = True
+
+    if answers is None:
+        text_answers()
+        groups = con.execute(
+            "SELECT _run, _endpoint, count(*) FROM _pages GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall()
+    else:
+        groups = (
+            answers.group_by(["_run", "_endpoint"])
+            .aggregate([("_rid", "count")])
+            .sort_by([("_run", "ascending"), ("_endpoint", "ascending")])
+            .to_pylist()
+        )
+        groups = [(g["_run"], g["_endpoint"], g["_rid_count"]) for g in groups]
     for run, path, n in groups:
         ep = api_spec.endpoint(path)
-        _stage_group(store, run, ep)
         plan = page_plan(ep.name)
         report = FileReport(file=f"{path} answers (run {run})", format="research-api")
         job = StagedRows(store, plan, report, run, "research-api")
-        job.chunk(write=True, own_transaction=False)
+        done = False
+        if answers is not None:
+            _stage_group_typed(store, answers, run, ep, json_fields)
+            try:
+                done = job.chunk(write=True, own_transaction=False, typed=True)
+            finally:
+                con.unregister(TYPED)
+        if not done:
+            text_answers()
+            _stage_group(store, run, ep)
+            job.chunk(write=True, own_transaction=False)
         job.finish()
         counts = report.kinds.get(next(iter(plan.kinds)))
         out.pages += n
         out.inserted += counts.inserted if counts else 0
         out.updated += counts.updated if counts else 0
         out.rejected += report.rejected
-    con.execute("DROP TABLE _pages")
+    if as_text:
+        con.execute("DROP TABLE _pages")
     return out

@@ -130,20 +130,26 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: Spec) ->
         con.unregister("_lines")
 
 
-def _lines_table(first_line: int, data: bytes) -> pa.Table:
-    """Split whole lines (``data`` ends with a newline) into an Arrow table without copying."""
+def line_texts(data: bytes, n: int) -> pa.Array:
+    """The ``n`` lines of ``data`` (each ending in a newline) as strings, without copying."""
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    n = len(ends)
     offsets = np.zeros(n + 1, dtype=np.int64)
     offsets[1:] = ends + 1  # each value keeps its newline; JSON treats it as whitespace
-    lines: pa.Array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _lines_table(first_line: int, data: bytes) -> pa.Table:
+    """Split whole lines (``data`` ends with a newline) into an Arrow table without copying."""
+    n = data.count(b"\n")
+    lines = line_texts(data, n)
     read_errors: list[str | None] = [None] * n
     try:
         lines.validate(full=True)
     except pa.ArrowInvalid:
         # rare: decode line by line and flag the ones that are not UTF-8
+        offsets = lines.offsets.to_numpy()
         texts: list[str] = []
-        for i, (start, end) in enumerate(zip(offsets[:-1], ends, strict=True)):
+        for i, (start, end) in enumerate(zip(offsets[:-1], offsets[1:] - 1, strict=True)):
             try:
                 texts.append(data[start:end].decode("utf-8"))
             except UnicodeDecodeError as exc:
@@ -226,19 +232,26 @@ def _stage_chunk_fast(
 TYPED = "_typed"
 
 
-def parse_typed(data: bytes, types: dict[str, str], lines: int | None = None) -> pa.Table | None:
+def arrow_schema(types: dict[str, str]) -> pa.Schema:
+    """The Arrow schema of typed records (``types``: :func:`~.formats.typed_spec`), JSON left out."""
+    return pa.schema([(k, ARROW_TYPES[t]) for k, t in types.items() if t != "JSON"])
+
+
+def parse_typed(
+    data: bytes, schema: pa.Schema, lines: int | None = None, *, others: str = "infer"
+) -> pa.Table | None:
     """NDJSON lines as an Arrow table, every value in its canonical type; None if not clean.
 
-    Arrow's JSON reader parses the chunk against an explicit schema (``types``,
-    from :func:`~.formats.typed_spec`) and refuses anything else: an id written
-    as a string or a float, a number beyond int64, a list that is not a list,
-    a line that is not an object. Blank lines would break the line numbering,
-    so they too send the chunk to the text path. ``lines``: the number of
-    lines in ``data``, when the caller has counted them. Thread-safe.
+    Arrow's JSON reader parses the chunk against an explicit schema (from
+    :func:`arrow_schema`) and refuses anything else: an id written as a string
+    or a float, a number beyond int64, a list that is not a list, a line that
+    is not an object. Blank lines would break the line numbering, so they too
+    send the chunk to the text path. ``lines``: the number of lines in
+    ``data``, when the caller has counted them. ``others``: what becomes of
+    keys the schema lacks ("infer": columns of their own, which tells which
+    JSON fields occur; "ignore"). Thread-safe.
     """
-    schema = pa.schema([(k, ARROW_TYPES[t]) for k, t in types.items() if t != "JSON"])
-    # other keys are inferred (cheaply skipped when absent): that tells which JSON fields occur
-    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior=others)
     try:
         table = pa_json.read_json(
             pa.BufferReader(data),
@@ -325,9 +338,11 @@ def ndjson_chunks(
     current one is checked and stored (both release the GIL).
     """
 
+    schema = arrow_schema(types) if types else None
+
     def read() -> Iterator[tuple[int, bytes, pa.Table | None]]:
         for first_line, data, lines in _line_chunks(path, staging):
-            yield first_line, data, parse_typed(data, types, lines) if types else None
+            yield first_line, data, parse_typed(data, schema, lines) if schema else None
 
     with (
         tempfile.TemporaryDirectory(prefix="tiktok-import-") as tmpdir,
