@@ -15,6 +15,7 @@ import pytest
 from tiktok_research.importers import import_files
 from tiktok_research.importers.detect import detect_format
 from tiktok_research.ingest import readers
+from tiktok_research.ingest.staged import StagedRows
 from tiktok_research.store import Store
 
 BIG = 7_234_567_890_123_456_789
@@ -351,15 +352,16 @@ def test_line_numbers_hold_across_chunks(store, tmp_path, monkeypatch):
     ).fetchone() == (1, 599)
 
 
-def test_a_crash_mid_import_leaves_whole_chunks_only(tmp_path):
+def test_a_crash_mid_import_leaves_whole_batches_only(tmp_path):
     path = _chunked_file(tmp_path, 400, bad_lines=set())
     db = tmp_path / "crash.duckdb"
     script = textwrap.dedent(f"""
         import os
         from tiktok_research.importers import import_files
-        from tiktok_research.ingest import readers
+        from tiktok_research.ingest import readers, staged
         from tiktok_research.store import Store
         readers.CHUNK_BYTES = 8192
+        staged.BATCH_ROWS = 1  # every chunk is a batch
         calls = {{"n": 0}}
         real = Store.merge
         def merge(self, entity, source, run_id):
@@ -367,7 +369,7 @@ def test_a_crash_mid_import_leaves_whole_chunks_only(tmp_path):
             if entity == "videos":
                 calls["n"] += 1
                 if calls["n"] == 3:
-                    os._exit(9)  # die inside the third chunk's transaction
+                    os._exit(9)  # die inside the third batch's transaction
             return res
         Store.merge = merge
         with Store({str(db)!r}) as s:
@@ -385,7 +387,7 @@ def test_a_crash_mid_import_leaves_whole_chunks_only(tmp_path):
             "SELECT count(*), min(id) - ?, max(id) - ? FROM videos", [BIG, BIG]
         ).fetchone()
         snaps = s.con.execute("SELECT count(*) FROM video_snapshots").fetchone()[0]
-    # two whole chunks survive, nothing of the third
+    # two whole batches survive, nothing of the third
     assert n > 0 and lo == 1 and hi == n
     assert snaps == n  # snapshots went in the same transactions
     chunk_rows = 8192 // len((path.read_text().splitlines()[0] + "\n").encode())
@@ -402,14 +404,14 @@ def test_streaming_memory_does_not_hold_the_file(store, tmp_path, monkeypatch, l
     else:
         path = _csv(tmp_path / "s.csv", ["id", "desc"], [[BIG + i, f"r{i}"] for i in range(2000)])
     sizes = []
-    real = Store.merge
+    real = StagedRows.chunk
 
-    def spy(self, entity, source, run_id):
-        if entity == "videos":
-            sizes.append(self.con.execute("SELECT count(*) FROM _norm_videos").fetchone()[0])
-        return real(self, entity, source, run_id)
+    def spy(self, *a, **kw):
+        done = real(self, *a, **kw)
+        sizes.append(self.report.rows_read - sum(sizes))
+        return done
 
-    monkeypatch.setattr(Store, "merge", spy)
+    monkeypatch.setattr(StagedRows, "chunk", spy)
     f = import_files(store, [path]).files[0]
     assert f.inserted == 2000
     assert len(sizes) > 5 and max(sizes) < 2000 / 4

@@ -190,3 +190,22 @@ def test_strict_and_update_paths_agree(tmp_path, typed_chunks):
     assert a == b and typed.files[1].updated == 5
     same_report(typed, text)
     assert typed_chunks["typed"] >= 2
+
+
+@pytest.mark.parametrize("tail", ["\n", ""])
+def test_line_chunks_cover_the_file_exactly(tmp_path, monkeypatch, tail):
+    """Chunks are views of whole lines: joined, they are the file (BOM and NULs removed)."""
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 64)
+    lines = ['{"a": 1}', "x" * 300, '{"b": "\u00e9\u0000"}', "", "last"]
+    path = tmp_path / "f.ndjson"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + tail.encode())
+    staging = readers.Staging()
+    chunks = list(readers._line_chunks(path, staging))
+    assert (
+        b"".join(bytes(c) for _, c, _ in chunks)
+        == ("\n".join(lines) + "\n").replace("\u0000", "").encode()
+    )
+    assert [first for first, _, _ in chunks][0] == 1
+    for (first, data, n), nxt in zip(chunks, [*chunks[1:], (len(lines) + 1, b"", 0)], strict=True):
+        assert bytes(data).count(b"\n") == n and nxt[0] == first + n
+    assert staging.nul_bytes == 1

@@ -7,7 +7,6 @@ CSV files with alias detection and explicit ``--map SRC=FIELD``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -48,10 +47,6 @@ __all__ = [
     "import_files",
     "parse_mapping",
 ]
-
-#: chunks between checkpoints: large appends stay in memory until DuckDB checkpoints them,
-#: so checkpointing every few chunks keeps memory flat however large the file
-CHECKPOINT_EVERY = int(os.environ.get("TIKTOK_RESEARCH_CHECKPOINT_EVERY", "4"))
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:
@@ -164,8 +159,8 @@ def import_file(
 ) -> FileReport:
     """Import one file chunk by chunk; raises ImportProblem when it cannot be used at all.
 
-    Each chunk is stored in its own transaction, so a crash leaves whole
-    chunks only. With ``strict`` the file is checked completely first and
+    Good rows are stored in batches (``ingest.staged.BATCH_ROWS``), each in
+    its own transaction, so a crash leaves whole batches only. With ``strict`` the file is checked completely first and
     stored only if no row was rejected.
     """
     fmt = detect_format(path, mapped=bool(mapping)) if fmt == "auto" else fmt
@@ -173,19 +168,15 @@ def import_file(
     staging = Staging()
     plan, chunks = _chunks(store, path, fmt, mapping, staging, username, typed)
     job = StagedRows(store, plan, report, run_id, fmt)
-    for i, staged in enumerate(chunks, 1):
+    for staged in chunks:
         job.take(staged, write=not strict)
-        if not strict and i % CHECKPOINT_EVERY == 0:
-            store.checkpoint()
     if strict and not report.rejected:
         # checked clean: read it again, this time storing
         checked = report.model_copy(deep=True)
         report.rows_read, report.kinds = 0, {}
         plan, chunks = _chunks(store, path, fmt, mapping, Staging(), username, typed)
-        for i, staged in enumerate(chunks, 1):
+        for staged in chunks:
             job.take(staged, write=True)
-            if i % CHECKPOINT_EVERY == 0:
-                store.checkpoint()
         report.rejects, report.rejects_not_shown = checked.rejects, checked.rejects_not_shown
     job.finish()
     if staging.nul_bytes:

@@ -38,6 +38,8 @@ CHUNK_BYTES = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "64")) << 20
 RECORD_BATCH = 100_000
 BOM = b"\xef\xbb\xbf"
 T = TypeVar("T")
+#: bytes, or a view of them (chunks are handed on without copying)
+Buffer = bytes | memoryview
 
 
 #: an integer literal too long for int64 (20 or more digits, outside strings or not)
@@ -130,7 +132,7 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: Spec) ->
         con.unregister("_lines")
 
 
-def line_texts(data: bytes, n: int) -> pa.Array:
+def line_texts(data: Buffer, n: int) -> pa.Array:
     """The ``n`` lines of ``data`` (each ending in a newline) as strings, without copying."""
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     offsets = np.zeros(n + 1, dtype=np.int64)
@@ -166,32 +168,51 @@ def _lines_table(first_line: int, data: bytes) -> pa.Table:
     )
 
 
-def _line_chunks(path: Path, staging: Staging) -> Iterator[tuple[int, bytes, int]]:
-    """(number of the chunk's first line, whole lines ending in a newline, how many); no NULs."""
-    line_no = 1
-    rest = b""
+def _line_chunks(path: Path, staging: Staging) -> Iterator[tuple[int, memoryview, int]]:
+    """(number of the chunk's first line, whole lines ending in a newline, how many); no NULs.
+
+    Each chunk is read into a buffer of its own and handed on as a view, not
+    copied: at hundreds of MB a copy or two per chunk cost as much as parsing.
+    """
+    line_no, rest, first = 1, b"", True
     with path.open("rb") as f:
-        block = f.read(CHUNK_BYTES)
-        block = block.removeprefix(BOM)
-        while block or rest:
-            data = rest + block
-            if not block:  # the last line had no newline
-                data, rest = data + b"\n", b""
+        while True:
+            buf = bytearray(len(rest) + CHUNK_BYTES)
+            buf[: len(rest)] = rest
+            got = f.readinto(memoryview(buf)[len(rest) :])
+            end, start = len(rest) + got, 0
+            if first:
+                first = False
+                start = len(BOM) if buf.startswith(BOM) else 0
+            if not got:  # end of file: what is left is a last line without its newline
+                if end <= start:
+                    return
+                buf[end] = 10
+                cut = end + 1
             else:
-                cut = data.rfind(b"\n") + 1
-                data, rest = data[:cut], data[cut:]
-            if data:
-                lines = data.count(b"\n")
-                if b"\x00" in data:
-                    staging.nul_bytes += data.count(b"\x00")
-                    data = data.replace(b"\x00", b"")
-                yield line_no, data, lines
-                line_no += lines
-            block = f.read(CHUNK_BYTES) if block else b""
+                cut = buf.rfind(b"\n", start, end) + 1
+                if cut <= start:  # no whole line yet: read on
+                    rest = bytes(buf[start:end])
+                    continue
+            data = memoryview(buf)[start:cut]
+            lines = buf.count(b"\n", start, cut)
+            if buf.find(b"\x00", start, cut) >= 0:
+                staging.nul_bytes += buf.count(b"\x00", start, cut)
+                data = memoryview(bytes(data).replace(b"\x00", b""))
+            rest = bytes(buf[cut:end])
+            yield line_no, data, lines
+            line_no += lines
+            if not got:
+                return
 
 
 def _stage_chunk_fast(
-    con: duckdb.DuckDBPyConnection, data: bytes, first_line: int, spec: Spec, tmpdir: str
+    con: duckdb.DuckDBPyConnection,
+    data: Buffer,
+    first_line: int,
+    lines: int,
+    spec: Spec,
+    tmpdir: str,
 ) -> bool:
     """Let DuckDB's parallel JSON reader stage a clean chunk; False if the chunk is not clean.
 
@@ -221,7 +242,7 @@ def _stage_chunk_fast(
         return False
     finally:
         os.unlink(name)
-    if con.execute("SELECT count(*) FROM _raw").fetchall()[0][0] != data.count(b"\n"):
+    if con.execute("SELECT count(*) FROM _raw").fetchall()[0][0] != lines:
         return False
     # insertion order is file order, and every line is one row
     con.execute("UPDATE _raw SET _line = rowid + ?", [first_line])
@@ -238,7 +259,7 @@ def arrow_schema(types: dict[str, str]) -> pa.Schema:
 
 
 def parse_typed(
-    data: bytes, schema: pa.Schema, lines: int | None = None, *, others: str = "infer"
+    data: Buffer, schema: pa.Schema, lines: int | None = None, *, others: str = "infer"
 ) -> pa.Table | None:
     """NDJSON lines as an Arrow table, every value in its canonical type; None if not clean.
 
@@ -260,7 +281,7 @@ def parse_typed(
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != (data.count(b"\n") if lines is None else lines):
+    if table.num_rows != (bytes(data).count(b"\n") if lines is None else lines):
         return None
     return table
 
@@ -268,7 +289,7 @@ def parse_typed(
 def stage_typed(
     con: duckdb.DuckDBPyConnection,
     table: pa.Table,
-    data: bytes,
+    data: Buffer,
     first_line: int,
     types: dict[str, str],
 ) -> None:
@@ -310,10 +331,15 @@ def stage_typed(
 
 
 def _stage_text(
-    con: duckdb.DuckDBPyConnection, data: bytes, first_line: int, spec: Spec, tmpdir: str
+    con: duckdb.DuckDBPyConnection,
+    data: Buffer,
+    first_line: int,
+    lines: int,
+    spec: Spec,
+    tmpdir: str,
 ) -> None:
-    if not _stage_chunk_fast(con, data, first_line, spec, tmpdir):
-        _stage_lines(con, _lines_table(first_line, data), spec)
+    if not _stage_chunk_fast(con, data, first_line, lines, spec, tmpdir):
+        _stage_lines(con, _lines_table(first_line, bytes(data)), spec)
 
 
 def _ahead(items: Iterator[T], pool: ThreadPoolExecutor) -> Iterator[T]:
@@ -340,20 +366,20 @@ def ndjson_chunks(
 
     schema = arrow_schema(types) if types else None
 
-    def read() -> Iterator[tuple[int, bytes, pa.Table | None]]:
+    def read() -> Iterator[tuple[int, memoryview, int, pa.Table | None]]:
         for first_line, data, lines in _line_chunks(path, staging):
-            yield first_line, data, parse_typed(data, schema, lines) if schema else None
+            yield first_line, data, lines, parse_typed(data, schema, lines) if schema else None
 
     with (
         tempfile.TemporaryDirectory(prefix="tiktok-import-") as tmpdir,
         ThreadPoolExecutor(1, thread_name_prefix="tiktok-read") as pool,
     ):
-        for first_line, data, table in _ahead(read(), pool):
+        for first_line, data, lines, table in _ahead(read(), pool):
             if types and table is not None:
                 stage_typed(con, table, data, first_line, types)
-                yield Chunk(True, partial(_stage_text, con, data, first_line, spec, tmpdir))
+                yield Chunk(True, partial(_stage_text, con, data, first_line, lines, spec, tmpdir))
             else:
-                _stage_text(con, data, first_line, spec, tmpdir)
+                _stage_text(con, data, first_line, lines, spec, tmpdir)
                 yield TEXT
 
 

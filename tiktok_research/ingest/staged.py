@@ -10,6 +10,7 @@ rows into the store.
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ from .report import FileReport, KindCounts, RejectedRow
 log = logging.getLogger(__name__)
 
 MAX_REJECTS_SHOWN = 1_000
+#: rows gathered before they are stored (see :meth:`StagedRows.flush`); bounds memory
+BATCH_ROWS = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_BATCH_ROWS", "500000"))
 
 
 @dataclass
@@ -47,6 +50,9 @@ class StagedRows:
         self.present: dict[str, set[str]] = {k: set() for k in plan.kinds}
         self.rows: dict[str, int] = dict.fromkeys(plan.kinds, 0)
         self.observed = utcnow()
+        self._batch: set[str] = set()  # kinds with good rows waiting in _batch_<kind>
+        self._batched = 0  # rows read into the waiting batch
+        self._own = True  # whether the batch commits in a transaction of its own
 
     def take(self, staged: Chunk, write: bool, own_transaction: bool = True) -> None:
         """Handle what a reader staged: typed if it could, else (or on any problem) as text."""
@@ -71,31 +77,45 @@ class StagedRows:
         """
         con, report = self.store.con, self.report
         raw = TYPED if typed else "_raw"
-        seen = {}
+        # a typed chunk goes straight into the batch (no problems expected; undone if any)
+        direct = typed and write
+        seen, added = {}, []
         for kind, (exprs, where, derived) in self.plan.kinds.items():
             keep = f" WHERE {ENTITIES[kind].key[0]} IS NOT NULL" if derived else ""
             sql = normalize_sql(
                 kind, exprs, raw, where, self.fmt, require_key=not derived, typed=typed
             )
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _norm_{kind} AS SELECT * FROM ({sql}){keep}",
-                {"observed_at": self.observed},
-            )
+            table, since = f"_norm_{kind}", 0
+            if direct:
+                table = f"_batch_{kind}"
+                if kind in self._batch:
+                    since = con.execute(
+                        f"SELECT coalesce(max(rowid) + 1, 0) FROM {table}"
+                    ).fetchall()[0][0]
+                added.append((kind, since, kind not in self._batch))
+                self._batch.add(kind)
+            into = f"INSERT INTO {table} " if since else f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            con.execute(f"{into}SELECT * FROM ({sql}){keep}", {"observed_at": self.observed})
             cols = [c for c in ENTITIES[kind].columns if c != "source"]
             row = con.execute(
                 f"SELECT count(*), count(*) FILTER (_problems <> ''), "
-                f"{', '.join(f'count({c}) > 0' for c in cols)} FROM _norm_{kind}"
+                f"{', '.join(f'count({c}) > 0' for c in cols)} FROM {table} WHERE rowid >= ?",
+                [since],
             ).fetchall()[0]
             if typed and row[1]:
+                self._undo(added)
                 return False
             seen[kind] = (cols, row)
-        report.rows_read += con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+        read = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+        report.rows_read += read
         for kind, (cols, row) in seen.items():
             counts = report.kinds.setdefault(kind, KindCounts())
             counts.read += row[0]
             counts.rejected += row[1]
             self.rows[kind] += row[0]
             self.present[kind] |= {c for c, p in zip(cols, row[2:], strict=True) if p}
+        if direct:
+            return self._batched_up(read, own_transaction)
         problems = " UNION ALL ".join(
             f"SELECT _line, _rec, unnest(string_split(_problems, chr(31))) AS p FROM _norm_{k} "
             "WHERE _problems <> ''"
@@ -121,32 +141,83 @@ class StagedRows:
                 ).fetchall()
             ]
         report.rejects_not_shown += max(0, total - max(room, 0))
-        with self.store.transaction() if own_transaction else nullcontext():
-            con.execute(
-                "INSERT INTO import_rejects SELECT ?, ?, _line, _rec, field, reason FROM _rejects",
-                [self.run_id, report.file],
-            )
-            if write:
-                # a rejected row is refused whole: also the author derived from it
-                skip = (
-                    ""
-                    if not rejected
-                    else (
-                        " AND NOT EXISTS (SELECT 1 FROM _rejects r WHERE r._line IS NOT DISTINCT "
-                        "FROM n._line AND r._rec IS NOT DISTINCT FROM n._rec)"
-                    )
+        if not write:
+            with self.store.transaction() if own_transaction else nullcontext():
+                self._keep_rejects("_rejects")
+            return True
+        for kind in self.plan.kinds:
+            good = f"_norm_{kind}"
+            if rejected:  # a rejected row is refused whole: also the author derived from it
+                con.execute(
+                    f"DELETE FROM {good} n WHERE _problems <> '' OR EXISTS (SELECT 1 FROM "
+                    "_rejects r WHERE r._line IS NOT DISTINCT FROM n._line "
+                    "AND r._rec IS NOT DISTINCT FROM n._rec)"
                 )
-                for kind in self.plan.kinds:
-                    res = self.store.merge(
-                        kind,
-                        f"(SELECT * FROM _norm_{kind} n WHERE _problems = ''{skip})",
-                        self.run_id,
-                    )
-                    report.kinds[kind].inserted += res.inserted
-                    report.kinds[kind].updated += res.updated
+            if kind in self._batch:
+                con.execute(f"INSERT INTO _batch_{kind} SELECT * FROM {good}")
+            else:  # the first chunk of a batch becomes the batch, without a copy
+                con.execute(f"ALTER TABLE {good} RENAME TO _batch_{kind}")
+                self._batch.add(kind)
+        if total:
+            con.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS _batch_rejects AS FROM _rejects LIMIT 0; "
+                "INSERT INTO _batch_rejects FROM _rejects"
+            )
+        return self._batched_up(read, own_transaction)
+
+    def _batched_up(self, read: int, own_transaction: bool) -> bool:
+        self._batched += read
+        self._own = own_transaction
+        if self._batched >= BATCH_ROWS:
+            self.flush()
         return True
 
+    def _undo(self, added: list[tuple[str, int, bool]]) -> None:
+        """Take a typed chunk's rows out of the batch again."""
+        for kind, since, created in added:
+            if created:
+                self.store.con.execute(f"DROP TABLE IF EXISTS _batch_{kind}")
+                self._batch.discard(kind)
+            else:
+                self.store.con.execute(f"DELETE FROM _batch_{kind} WHERE rowid >= ?", [since])
+
+    def _keep_rejects(self, table: str) -> None:
+        self.store.con.execute(
+            f"INSERT INTO import_rejects SELECT ?, ?, _line, _rec, field, reason FROM {table}",
+            [self.run_id, self.report.file],
+        )
+
+    def flush(self) -> None:
+        """Store the batch: its rejects and its good rows, in one transaction, then checkpoint.
+
+        Good rows are kept across chunks until ``BATCH_ROWS`` have gathered: one large
+        upsert is written by DuckDB in parallel, straight to the database file, where
+        many small ones each leave a partial row group for the checkpoint to rewrite
+        (measured: 500k rows in one insert 0.7 s, in three 2.1 s with their checkpoints).
+        """
+        if not self._batch:
+            return
+        con, report = self.store.con, self.report
+        with self.store.transaction() if self._own else nullcontext():
+            if con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_batch_rejects'"
+            ).fetchall()[0][0]:
+                self._keep_rejects("_batch_rejects")
+            for kind in self.plan.kinds:
+                if kind in self._batch:
+                    res = self.store.merge(kind, f"_batch_{kind}", self.run_id)
+                    report.kinds[kind].inserted += res.inserted
+                    report.kinds[kind].updated += res.updated
+        for t in ["_batch_rejects", *(f"_batch_{k}" for k in self._batch)]:
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        self._batch.clear()
+        self._batched = 0
+        if self._own:
+            self.store.checkpoint()  # write the batch out, freeing the memory it held
+
     def finish(self) -> None:
+        """Store what is still batched and complete the report."""
+        self.flush()
         report, kinds = self.report, self.plan.kinds
         primary = max((k for k, v in kinds.items() if not v[2]), key=lambda k: self.rows[k])
         cols = [c for c in ENTITIES[primary].columns if c != "source"]
