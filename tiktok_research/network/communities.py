@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import igraph as ig
 import numpy as np
+
+if TYPE_CHECKING:
+    import igraph as ig
 
 #: betweenness is exact while (nodes x edges) stays below this; beyond, it is estimated
 #: from a sample of source nodes, as many as the same budget allows (20 to 500)
@@ -35,6 +38,8 @@ class Structure:
 def to_igraph(
     n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, directed: bool
 ) -> ig.Graph:
+    import igraph as ig  # imported here: igraph (with its drawing modules) is slow to load
+
     g = ig.Graph(n=n, edges=np.column_stack([src, dst]).tolist(), directed=directed)
     g.es["weight"] = weight.tolist()
     return g

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.stats import poisson
 
 from ..analysis.frames import Frames
 from .incidence import coded
@@ -328,6 +327,8 @@ def detect(
         flagged = weights > threshold
     else:
         lam = expected_co_shares(s, t.lo, t.hi, window)
+        from scipy.stats import poisson  # imported here: scipy.stats takes a second to load
+
         p_val = np.where(lam > 0, poisson.sf(t.weight - 1, np.maximum(lam, 1e-300)), 0.0)
         tested = max(1, len(weights))
         flagged = (t.weight >= min_participation) & (p_val <= alpha / tested)

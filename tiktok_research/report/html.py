@@ -21,7 +21,6 @@ from ..network.coordination import detect as coordination
 from ..network.export import write as write_graph
 from ..privacy import Pseudonymiser
 from ..store import Store
-from . import plots
 from .methods import appendix
 
 SECTIONS = (
@@ -235,6 +234,8 @@ def build_report(
             f"{len(methods.imports)} import(s), {len(methods.limitations)} known API limits.")  # fmt: skip
 
     # -- figures -----------------------------------------------------------------------------
+    from . import plots  # imported here: matplotlib takes half a second to load
+
     fig: dict[str, str] = {}
     if meta.time.per_day:
         fig["daily"] = plots.daily(
