@@ -58,6 +58,10 @@ ENV_VARS = (
     EnvVar("TIKTOK_RESEARCH_MEMORY_LIMIT", "DuckDB memory limit for small machines, e.g. 2GB."),
     EnvVar("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "Import chunk size in MB (default 64)."),
     EnvVar(
+        "TIKTOK_RESEARCH_IMPORT_BATCH_ROWS",
+        "Rows an import gathers before storing them in one upsert (default 500000; bounds memory).",
+    ),
+    EnvVar(
         "TIKTOK_RESEARCH_GUIDANCE_DIR",
         "Use this folder of guidance YAML instead of the shipped one (to adapt the advice).",
     ),
