@@ -25,7 +25,7 @@ def test_every_item_has_sources_and_the_catalogue_links_are_well_formed():
     ]:
         assert item.sources, item
         for s in item.sources:
-            assert s.checked and s.document
+            assert s.checked and s.title and (s.url or s.doi or s.unpublished)
     for d in g.datasets.values():
         assert d.doi or d.url
         assert d.link.startswith("https://")
@@ -42,6 +42,11 @@ def test_every_item_has_sources_and_the_catalogue_links_are_well_formed():
         ({"access": "free"}, "access"),
         ({"period": {"start": "2024", "end": "unknown"}}, "YYYY-MM-DD"),
         ({"sources": []}, "sources"),
+        ({"sources": [{"title": "A paper", "checked": "2026-12-07"}]}, "needs a url or a doi"),
+        (
+            {"sources": [{"document": "Old style", "checked": "2026-12-07"}]},
+            "title: Field required",
+        ),
     ],
 )
 def test_a_malformed_catalogue_entry_is_refused_by_name(tmp_path, monkeypatch, bad, message):
@@ -168,3 +173,36 @@ def test_dataset_and_ethics_templates_render():
     assert "No dataset in the catalogue matches" in empty.text and empty.notes
     review = ethics_review.run(ethics_review.Input(plan={"title": "x"}))
     assert review.text.startswith("# Ethics review: x") and "[BLOCKER]" in review.text
+
+
+def test_every_item_rests_on_a_published_source():
+    """The founding document (unpublished) may back a judgement, never alone."""
+    g = guidance.load()
+    for item in [
+        *g.routes.values(),
+        *g.research_types.values(),
+        *g.datasets.values(),
+        *g.rules,
+        *g.facts,
+        *g.common_pitfalls,
+    ]:
+        assert any(s.url or s.doi for s in item.sources), item
+
+
+def test_a_source_cites_authors_year_title_publisher_and_link():
+    from tiktok_research.guidance import Source
+
+    s = Source(
+        title="What we can learn from TikTok through its Research API",
+        authors="Corso, Pierri & De Francisci Morales",
+        year=2024,
+        publisher="arXiv",
+        url="https://arxiv.org/abs/2402.13855",
+        checked="2026-11-27",
+    )
+    assert s.cite() == (
+        "Corso, Pierri & De Francisci Morales (2024). What we can learn from TikTok through "
+        "its Research API, arXiv. https://arxiv.org/abs/2402.13855 (checked 2026-11-27)"
+    )
+    own = Source(title="Route data", unpublished=True, checked="2026-11-27")
+    assert own.cite() == "Route data. Not published. (checked 2026-11-27)"

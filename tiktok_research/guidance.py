@@ -53,10 +53,17 @@ class _Item(BaseModel):
 
 
 class Source(_Item):
-    document: str = Field(min_length=3)
-    section: str | None = None
+    """A cited source: what it is, who wrote it and when, where to find it, when it was checked."""
+
+    title: str = Field(min_length=3)
+    authors: str | None = None  # as cited, e.g. "Corso, Pierri & De Francisci Morales"
+    year: int | None = Field(None, ge=1900, le=2100)
+    publisher: str | None = None  # organisation, journal, venue or site
+    section: str | None = None  # the part that backs the claim
     url: str | None = None
     doi: str | None = None
+    #: no public copy to point to (the project's own data or founding document)
+    unpublished: bool = False
     checked: str
 
     @field_validator("url")
@@ -73,10 +80,23 @@ class Source(_Item):
             raise ValueError(f"not a DOI (10.xxxx/...): {v!r}")
         return v
 
+    @model_validator(mode="after")
+    def _findable(self) -> Source:
+        if not (self.url or self.doi or self.unpublished):
+            raise ValueError(f"source {self.title!r} needs a url or a doi (or unpublished: true)")
+        return self
+
     def cite(self) -> str:
-        where = f", {self.section}" if self.section else ""
-        link = f" https://doi.org/{self.doi}" if self.doi else (f" {self.url}" if self.url else "")
-        return f"{self.document}{where}.{link} (checked {self.checked})"
+        who = f"{self.authors} ({self.year}). " if self.authors else ""
+        when = f" ({self.year})" if self.year and not self.authors else ""
+        where = "".join(f", {x}" for x in (self.publisher, self.section) if x)
+        if self.doi:
+            link = f" https://doi.org/{self.doi}"
+        elif self.url:
+            link = f" {self.url}"
+        else:
+            link = " Not published."
+        return f"{who}{self.title}{when}{where}.{link} (checked {self.checked})"
 
 
 Sources = list[Source]
