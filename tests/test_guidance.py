@@ -206,3 +206,10 @@ def test_a_source_cites_authors_year_title_publisher_and_link():
     )
     own = Source(title="Route data", unpublished=True, checked="2026-11-27")
     assert own.cite() == "Route data. Not published. (checked 2026-11-27)"
+
+
+def test_every_time_to_access_says_what_it_rests_on():
+    """A number of weeks is someone's figure: TikTok's, Meta's, or a planning estimate."""
+    for route in guidance.load().routes.values():
+        if route.weeks_to_access.max > 0:
+            assert route.weeks_to_access.note, route.id

@@ -301,6 +301,22 @@ def test_datasets_only_when_they_match_and_fields_filter():
         dataset_finder.Input(topic="politics", fields_needed=["transcripts"])).matches)  # fmt: skip
 
 
+def test_a_dataset_of_unknown_period_does_not_match_a_study_with_a_period():
+    from datetime import date
+
+    q = "How do climate activists use TikTok?"
+    assert guidance.load().datasets["climate_tiktok_map"].period.start == "unknown"
+    open_ended = design(research_question=q, research_type="content")
+    assert any("Climate change on TikTok" in m for m in open_ended.matching_datasets)
+    dated = design(
+        research_question=q,
+        research_type="content",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 6, 30),
+    )
+    assert not any("Climate change on TikTok" in m for m in dated.matching_datasets)
+
+
 def test_steps_adapt_and_limits_only_for_recommended_routes():
     def design(**kw):
         return study_design.run(

@@ -89,7 +89,8 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[\w-]+", text.lower()) if len(w) > 2 and w not in STOP}
 
 
-def _overlap(d: guidance.Dataset, start: date | None, end: date | None) -> bool | None:
+def overlap(d: guidance.Dataset, start: date | None, end: date | None) -> bool | None:
+    """Whether ``d`` covers part of the period; None when no period is asked or its own is unknown."""
     if start is None and end is None:
         return None
     if "unknown" in (d.period.start, d.period.end):
@@ -114,11 +115,11 @@ def score(d: guidance.Dataset, inp: Input) -> tuple[float, list[str]]:
         reasons.append(f"described with: {', '.join(text_hits)}")
     if s == 0:
         return 0.0, []
-    overlap = _overlap(d, inp.period_start, inp.period_end)
-    if overlap is True:
+    covers = overlap(d, inp.period_start, inp.period_end)
+    if covers is True:
         s += 2
         reasons.append(f"covers part of the period ({d.period.start} to {d.period.end})")
-    elif overlap is False:
+    elif covers is False:
         s -= 3
         reasons.append(f"outside the period asked for ({d.period.start} to {d.period.end})")
     for f in inp.fields_needed:
