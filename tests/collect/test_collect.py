@@ -201,12 +201,7 @@ def test_comments_and_users(db):
     with Store(db) as store:
         col = collector(app, store)
         run_videos(col)
-        top = [
-            r[0]
-            for r in store.con.execute(
-                "SELECT id FROM videos ORDER BY comment_count DESC LIMIT 3"
-            ).fetchall()
-        ]
+        top = first_column(store, "SELECT id FROM videos ORDER BY comment_count DESC LIMIT 3")
         s = col.run(
             col.start("collect comments", {"video_ids": top, "replies": True}, comment_tasks(top))
         )
@@ -230,15 +225,11 @@ def test_comments_and_users(db):
                 "SELECT count(*) FROM comments WHERE parent_comment_id = video_id AND reply_count > 0"
             ).fetchall()[0][0]
         )
-        names = [
-            r[0]
-            for r in store.con.execute(
-                "SELECT username FROM videos GROUP BY 1 ORDER BY count(*) DESC LIMIT 2"
-            ).fetchall()
-        ]
-        lists = ["followers", "following", "liked", "pinned", "reposted"]
+        names = first_column(
+            store, "SELECT username FROM videos GROUP BY 1 ORDER BY count(*) DESC LIMIT 2"
+        )
         s = col.run(
-            col.start("collect users", {"u": names}, user_tasks(names + ["nobody_x"], lists))
+            col.start("collect users", {"u": names}, user_tasks(names + ["nobody_x"], LISTS))
         )
         assert s.status == "done"
         assert (
@@ -264,26 +255,33 @@ def test_comments_and_users(db):
         assert "cannot find the user" in skipped
 
 
+#: every user list the Research API has
+LISTS = ["followers", "following", "liked", "pinned", "reposted"]
+
+
+def first_column(store, sql):
+    return [r[0] for r in store.con.execute(sql).fetchall()]
+
+
+def spy_on(monkeypatch, module, name, note):
+    """Record ``note(args)`` for every call of ``module.name``; returns the list of notes."""
+    seen = []
+    real = getattr(module, name)
+
+    def spy(*a, **kw):
+        seen.append(note(a))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
 def test_typed_pages_store_what_text_pages_store(tmp_path, monkeypatch):
     """Answers parsed typed (the default) and as text give the same rows, for every endpoint."""
     import tiktok_research.ingest.pages as pages
 
-    typed_groups = []
-    real = pages._stage_group_typed
-
-    def spy(*a, **kw):
-        typed_groups.append(a[3].name)
-        return real(*a, **kw)
-
-    monkeypatch.setattr(pages, "_stage_group_typed", spy)
-    text_groups = []
-    real_text = pages._stage_group
-
-    def text_spy(*a, **kw):
-        text_groups.append(a[2].name)
-        return real_text(*a, **kw)
-
-    monkeypatch.setattr(pages, "_stage_group", text_spy)
+    typed_groups = spy_on(monkeypatch, pages, "_stage_group_typed", lambda a: a[3].name)
+    text_groups = spy_on(monkeypatch, pages, "_stage_group", lambda a: a[2].name)
     out = {}
     for typed in (True, False):
         if not typed:
@@ -293,21 +291,14 @@ def test_typed_pages_store_what_text_pages_store(tmp_path, monkeypatch):
         with Store(tmp_path / f"p-{typed}.duckdb") as store:
             col = collector(app, store, background_merge=False)
             run_videos(col)
-            top = [
-                r[0]
-                for r in store.con.execute(
-                    "SELECT id FROM videos ORDER BY comment_count DESC, id LIMIT 2"
-                ).fetchall()
-            ]
+            top = first_column(
+                store, "SELECT id FROM videos ORDER BY comment_count DESC, id LIMIT 2"
+            )
             col.run(col.start("c", {"v": top, "replies": True}, comment_tasks(top)))
-            names = [
-                r[0]
-                for r in store.con.execute(
-                    "SELECT username FROM videos GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2"
-                ).fetchall()
-            ]
-            lists = ["followers", "following", "liked", "pinned", "reposted"]
-            col.run(col.start("u", {"u": names}, user_tasks(names, lists)))
+            names = first_column(
+                store, "SELECT username FROM videos GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2"
+            )
+            col.run(col.start("u", {"u": names}, user_tasks(names, LISTS)))
             when = "first_seen_at, last_seen_at, checked_at"
             out[typed] = {
                 t: store.con.execute(f"SELECT * EXCLUDE ({when}) FROM {t} ORDER BY ALL").fetchall()

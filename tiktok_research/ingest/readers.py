@@ -206,20 +206,31 @@ def _line_chunks(path: Path, staging: Staging) -> Iterator[tuple[int, memoryview
                 return
 
 
-def _stage_chunk_fast(
+def _stage_text(
     con: duckdb.DuckDBPyConnection,
     data: Buffer,
     first_line: int,
     lines: int,
     spec: Spec,
     tmpdir: str,
-) -> bool:
-    """Let DuckDB's parallel JSON reader stage a clean chunk; False if the chunk is not clean.
+) -> None:
+    """Stage a chunk of NDJSON lines as text in ``_raw``.
 
-    Clean means: every line parses as an object and none is blank, so rows and
-    lines correspond one to one. Anything else goes through the line reader,
-    which reports each bad line.
+    DuckDB's parallel JSON reader stages a clean chunk: every line parses as an
+    object and none is blank, so rows and lines correspond one to one.
+    Anything else goes through the line reader, which reports each bad line.
     """
+    if _read_json_clean(con, data, lines, spec, tmpdir):
+        # insertion order is file order, and every line is one row
+        con.execute("UPDATE _raw SET _line = rowid + ?", [first_line])
+    else:
+        _stage_lines(con, _lines_table(first_line, bytes(data)), spec)
+
+
+def _read_json_clean(
+    con: duckdb.DuckDBPyConnection, data: Buffer, lines: int, spec: Spec, tmpdir: str
+) -> bool:
+    """Stage ``data`` in ``_raw`` by DuckDB's JSON reader; False if the chunk is not clean."""
     columns = (
         "{"
         + ", ".join(
@@ -242,11 +253,7 @@ def _stage_chunk_fast(
         return False
     finally:
         os.unlink(name)
-    if con.execute("SELECT count(*) FROM _raw").fetchall()[0][0] != lines:
-        return False
-    # insertion order is file order, and every line is one row
-    con.execute("UPDATE _raw SET _line = rowid + ?", [first_line])
-    return True
+    return bool(con.execute("SELECT count(*) FROM _raw").fetchall()[0][0] == lines)
 
 
 #: the relation a typed chunk is staged as (an Arrow table registered with DuckDB, not copied)
@@ -328,18 +335,6 @@ def stage_typed(
     finally:
         con.unregister("_typed_lines")
     con.register(TYPED, staged)
-
-
-def _stage_text(
-    con: duckdb.DuckDBPyConnection,
-    data: Buffer,
-    first_line: int,
-    lines: int,
-    spec: Spec,
-    tmpdir: str,
-) -> None:
-    if not _stage_chunk_fast(con, data, first_line, lines, spec, tmpdir):
-        _stage_lines(con, _lines_table(first_line, bytes(data)), spec)
 
 
 def _ahead(items: Iterator[T], pool: ThreadPoolExecutor) -> Iterator[T]:
