@@ -33,13 +33,21 @@ def test_constraints_move_routes():
         ).ranked_routes
     ]
     assert ids[:2] == ["dsa_vetted", "data_donation"]
-    us = [
-        r.id
-        for r in design(
-            research_type="political_communication", country="US", needs=["recommendation_data"]
-        ).ranked_routes
-    ]
-    assert "dsa_vetted" not in us and us[0] == "data_donation"
+    # a researcher outside the EU is not barred from vetted access (unsettled), only warned
+    us = design(
+        research_type="political_communication", country="US", needs=["recommendation_data"]
+    )
+    ranked = {r.id: r for r in us.ranked_routes}
+    assert us.ranked_routes[0].id == "data_donation" and "dsa_vetted" in ranked
+    assert any("not settled" in w for w in ranked["dsa_vetted"].rationale)
+    # a study about a region outside the EU is not what DSA access serves
+    about_us = design(
+        research_type="political_communication", country="DE", region="US",
+        needs=["recommendation_data"],
+    )  # fmt: skip
+    off = {r.id: r for r in about_us.not_recommended}
+    assert {"dsa_vetted", "dsa_public"} <= set(off)
+    assert any("outside it" in w for w in off["dsa_vetted"].rationale)
     company = [r.id for r in design(research_type="trend", institution="company").ranked_routes]
     assert "research_api" not in company
     hurry = design(research_type="content", weeks_available=2)
@@ -276,7 +284,8 @@ def test_eligibility_decides_and_is_shown():
     assert not {r.id for r in company.ranked_routes} & set(barred)  # never ranked
     us = design(country="US")
     us_barred = {r.id for r in us.not_available}
-    assert "dsa_vetted" in us_barred and "research_api" in {r.id for r in us.ranked_routes}
+    assert "vce" in us_barred and "research_api" in {r.id for r in us.ranked_routes}
+    assert "dsa_vetted" not in us_barred  # eligibility outside the EU is unsettled, not denied
     uk = design(country="UK")
     assert uk.request["country"] == "GB" and any("GB" in n for n in uk.notes)
     assert "research_api" not in {r.id for r in uk.not_available}

@@ -238,6 +238,7 @@ def _facts(inp: Input) -> dict[str, Any]:
         "country": inp.country,
         "region": inp.region,
         "in_eea": (inp.country in EEA) if inp.country else None,
+        "study_in_eu": (inp.region in EU) if inp.region else None,
         "institution": inp.institution,
         "approval_status": inp.approval_status,
         "budget": inp.budget,
