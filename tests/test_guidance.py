@@ -213,3 +213,19 @@ def test_every_time_to_access_says_what_it_rests_on():
     for route in guidance.load().routes.values():
         if route.weeks_to_access.max > 0:
             assert route.weeks_to_access.note, route.id
+
+
+def test_the_rating_of_each_rehydration_is_data_and_complete(tmp_path, monkeypatch):
+    g = guidance.load()
+    assert "scraping" in g.rehydration_ethics["scraping"]
+    root = tmp_path / "guidance"
+    shutil.copytree(guidance.guidance_dir(), root)
+    text = (root / "datasets.yaml").read_text()
+    (root / "datasets.yaml").write_text(text.replace('  research_api: "Clean', '  api: "Clean'))
+    monkeypatch.setenv("TIKTOK_RESEARCH_GUIDANCE_DIR", str(root))
+    guidance.load.cache_clear()
+    try:
+        with pytest.raises(GuidanceError, match="rehydration_ethics lacks \\['research_api'\\]"):
+            guidance.load()
+    finally:
+        guidance.load.cache_clear()

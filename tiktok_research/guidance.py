@@ -14,7 +14,7 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -203,17 +203,6 @@ class Dataset(_Item):
         return self
 
     @property
-    def ethics(self) -> str:
-        """The ethics rating of using the dataset: rehydration that scrapes is scraping."""
-        return {
-            "scraping": "Risky: rehydrating the ids scrapes TikTok's web app (rated as scraping)",
-            "research_api": "Clean: rehydrate the ids through the Research API",
-            "unknown": "Check how the ids are rehydrated: by the Research API (clean) or by "
-            "scraping (rated as scraping)",
-            "not_needed": "Depends on the licence and how the data was collected",
-        }[self.rehydration]
-
-    @property
     def link(self) -> str:
         return f"https://doi.org/{self.doi}" if self.doi else str(self.url)
 
@@ -255,6 +244,8 @@ class Guidance(BaseModel):
     research_types: dict[str, ResearchType]
     adjustments: list[Adjustment]
     datasets: dict[str, Dataset]
+    #: how using a dataset is rated, by how its ids are rehydrated (scraping is rated as scraping)
+    rehydration_ethics: dict[str, str]
     rules: list[Rule]
     verdicts: dict[str, str]
     aoir_stages: list[AoirStage]
@@ -407,6 +398,7 @@ def load() -> Guidance:
         },
         adjustments=_items(Adjustment, ranking.get("adjustments"), "ranking.yaml"),
         datasets={d.id: d for d in _items(Dataset, datasets.get("datasets"), "datasets.yaml")},
+        rehydration_ethics=datasets.get("rehydration_ethics") or {},
         rules=_items(Rule, ethics.get("rules"), "ethics.yaml"),
         verdicts=ethics.get("verdicts") or {},
         aoir_stages=_items(AoirStage, ethics.get("aoir_stages"), "ethics.yaml"),
@@ -422,6 +414,9 @@ def load() -> Guidance:
 
 def check(g: Guidance) -> Guidance:
     """Raise GuidanceError if the files disagree with each other (unknown ids, bad conditions)."""
+    kinds = set(get_args(Dataset.model_fields["rehydration"].annotation))
+    if missing := kinds - set(g.rehydration_ethics):
+        raise GuidanceError(f"guidance/datasets.yaml: rehydration_ethics lacks {sorted(missing)}")
     for t in g.research_types.values():
         for r in t.routes:
             if r.route not in g.routes:

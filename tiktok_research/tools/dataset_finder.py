@@ -218,7 +218,7 @@ def run(inp: Input, ctx: ToolContext | None = None, http: httpx.Client | None = 
                 period=f"{d.period.start} to {d.period.end}",
                 size=d.size,
                 access=d.access,
-                ethics=d.ethics,
+                ethics=g.rehydration_ethics[d.rehydration],
                 licence=d.licence,
                 link=d.link,
                 fields=d.fields,
