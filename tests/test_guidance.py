@@ -66,25 +66,31 @@ def test_a_malformed_catalogue_entry_is_refused_by_name(tmp_path, monkeypatch, b
         guidance.load.cache_clear()
 
 
-def test_a_rule_with_an_unknown_operator_is_refused(tmp_path, monkeypatch):
+def refused_after_edit(tmp_path, monkeypatch, file: str, old: str, new: str, match: str) -> None:
+    """Copy the guidance, replace ``old`` by ``new`` in ``file``: loading it must fail so."""
     root = tmp_path / "guidance"
     shutil.copytree(guidance.guidance_dir(), root)
-    text = (
-        (root / "ethics.yaml")
-        .read_text()
-        .replace(
-            "{field: quoting.verbatim_quotes, equals: true}",
-            "{field: quoting.verbatim_quotes, is: true}",
-        )
-    )
-    (root / "ethics.yaml").write_text(text)
+    text = (root / file).read_text()
+    assert old in text
+    (root / file).write_text(text.replace(old, new))
     monkeypatch.setenv("TIKTOK_RESEARCH_GUIDANCE_DIR", str(root))
     guidance.load.cache_clear()
     try:
-        with pytest.raises(GuidanceError, match="rule verbatim_quotes"):
+        with pytest.raises(GuidanceError, match=match):
             guidance.load()
     finally:
         guidance.load.cache_clear()
+
+
+def test_a_rule_with_an_unknown_operator_is_refused(tmp_path, monkeypatch):
+    refused_after_edit(
+        tmp_path,
+        monkeypatch,
+        "ethics.yaml",
+        "{field: quoting.verbatim_quotes, equals: true}",
+        "{field: quoting.verbatim_quotes, is: true}",
+        "rule verbatim_quotes",
+    )
 
 
 @pytest.mark.parametrize(
@@ -218,14 +224,11 @@ def test_every_time_to_access_says_what_it_rests_on():
 def test_the_rating_of_each_rehydration_is_data_and_complete(tmp_path, monkeypatch):
     g = guidance.load()
     assert "scraping" in g.rehydration_ethics["scraping"]
-    root = tmp_path / "guidance"
-    shutil.copytree(guidance.guidance_dir(), root)
-    text = (root / "datasets.yaml").read_text()
-    (root / "datasets.yaml").write_text(text.replace('  research_api: "Clean', '  api: "Clean'))
-    monkeypatch.setenv("TIKTOK_RESEARCH_GUIDANCE_DIR", str(root))
-    guidance.load.cache_clear()
-    try:
-        with pytest.raises(GuidanceError, match="rehydration_ethics lacks \\['research_api'\\]"):
-            guidance.load()
-    finally:
-        guidance.load.cache_clear()
+    refused_after_edit(
+        tmp_path,
+        monkeypatch,
+        "datasets.yaml",
+        '  research_api: "Clean',
+        '  api: "Clean',
+        "rehydration_ethics lacks \\['research_api'\\]",
+    )
