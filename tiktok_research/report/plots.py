@@ -18,7 +18,7 @@ plt.rcParams.update(
     {
         "svg.fonttype": "none",
         "font.family": "sans-serif",
-        "font.size": 9,
+        "font.size": 10,
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.titlesize": 10,
@@ -69,7 +69,8 @@ def log_hist(values: np.ndarray, median: float | None, title: str, xlabel: str) 
         ax.set_xscale("log")
         if median:
             ax.axvline(median, color=ACCENT, lw=1.5)
-            ax.text(median, ax.get_ylim()[1] * 0.92, f" median {median:.3g}", color=ACCENT)
+            shown = f"{median:,.0f}" if median >= 100 else f"{median:.3g}"  # 1,180, not 1.18e+03
+            ax.text(median, ax.get_ylim()[1] * 0.92, f" median {shown}", color=ACCENT)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("videos")
     ax.set_title(title, loc="left")
