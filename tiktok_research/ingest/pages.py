@@ -12,7 +12,6 @@ group breaks a rule, that group is read as text, as a dirty file is.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,7 +21,16 @@ import pyarrow as pa
 from .. import api_spec
 from ..store import Store
 from .formats import RESEARCH_API, spec_to_duckdb, typed_spec
-from .readers import ARROW_TYPES, TYPED, line_texts, parse_typed
+from .readers import (
+    ARROW_TYPES,
+    TYPED,
+    json_columns,
+    json_keys,
+    json_literal,
+    json_shape,
+    line_texts,
+    parse_typed,
+)
 from .report import FileReport
 from .staged import Plan, StagedRows
 
@@ -104,7 +112,7 @@ def _typed_answers() -> tuple[pa.Schema, list[str]]:
             ("page", pa.struct([("data", data)])),
         ]
     )
-    return wrapper, [k for k, t in types.items() if t == "JSON"]
+    return wrapper, json_keys(types)
 
 
 def _stage_group_typed(
@@ -115,31 +123,26 @@ def _stage_group_typed(
     con = store.con
     con.register("_answers", answers)
     try:
+        keys = _typed_answers()[1]
         if ep.record_keys:
             lst = "coalesce(" + ", ".join(f"page.data.{k}" for k in ep.record_keys) + ", [])"
-            texts = ""
+            texts = parsed = ""
             if json_fields:  # the same records' JSON fields, as JSON text, in one parse per answer
-                shape = {k: "JSON" for k in json_fields}
-                lists = {k: [shape] for k in ep.record_keys}
-                transform = json.dumps({"page": {"data": lists}}).replace("'", "''")
+                records = [json_shape(json_fields)]
+                shape = {"page": {"data": dict.fromkeys(ep.record_keys, records)}}
+                parsed = f", json_transform(_text, {json_literal(shape)}) AS _t"
                 found = ", ".join(f"_t.page.data.{k}" for k in ep.record_keys)
                 texts = f", unnest(coalesce({found}, [])) AS _j"
-            extracted = "".join(
-                f", nullif(CAST(_j.{k} AS VARCHAR), 'null') AS \"{k}\""
-                if k in json_fields
-                else f', NULL::VARCHAR AS "{k}"'
-                for k in _typed_answers()[1]
-            )
             sql = f"""
-                SELECT _line, _rec, NULL::VARCHAR AS _error, _obs, _target, r.*{extracted} FROM (
+                SELECT _line, _rec, NULL::VARCHAR AS _error, _obs, _target,
+                       r.*{json_columns("_j", json_fields, keys)} FROM (
                     SELECT _rid AS _line, _obs, _target, unnest(range(1, len({lst}) + 1)) AS _rec,
                            unnest({lst}) AS r{texts}
-                    FROM (SELECT *{f", json_transform(_text, '{transform}') AS _t" if texts else ""}
-                          FROM _answers {where}))"""
+                    FROM (SELECT *{parsed} FROM _answers {where}))"""
         else:
-            nulls = "".join(f', NULL::VARCHAR AS "{k}"' for k in _typed_answers()[1])
             sql = f"""
-                SELECT _line, _rec, NULL::VARCHAR AS _error, _obs, _target, d.*{nulls} FROM (
+                SELECT _line, _rec, NULL::VARCHAR AS _error, _obs, _target,
+                       d.*{json_columns("_j", [], keys)} FROM (
                     SELECT _rid AS _line, 1 AS _rec, _obs, _target, page.data AS d
                     FROM _answers {where})"""
         con.register(TYPED, con.sql(sql).to_arrow_table())

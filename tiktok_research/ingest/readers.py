@@ -89,10 +89,6 @@ class Chunk:
     typed: bool = False
     as_text: Callable[[], None] | None = None
 
-    @property
-    def table(self) -> str:
-        return TYPED if self.typed else "_raw"
-
 
 TEXT = Chunk()
 
@@ -293,6 +289,35 @@ def parse_typed(
     return table
 
 
+def json_keys(types: dict[str, str]) -> list[str]:
+    """The keys of ``types`` (:func:`~.formats.typed_spec`) whose values are free-form JSON."""
+    return [k for k, t in types.items() if t == "JSON"]
+
+
+def json_columns(struct: str, present: list[str], keys: list[str]) -> str:
+    """SQL select items giving each of ``keys`` as JSON text (NULL for JSON null or absent).
+
+    ``struct``: a struct of JSON values made by ``json_transform(text, json_shape(present))``.
+    Keys not in ``present`` are NULL without being looked for.
+    """
+    return "".join(
+        f', nullif(CAST({struct}."{k}" AS VARCHAR), \'null\') AS "{k}"'
+        if k in present
+        else f', NULL::VARCHAR AS "{k}"'
+        for k in keys
+    )
+
+
+def json_shape(present: list[str]) -> dict[str, str]:
+    """The ``json_transform`` structure taking each key as raw JSON (see :func:`json_literal`)."""
+    return {k: "JSON" for k in present}
+
+
+def json_literal(value: Any) -> str:
+    """``value`` as JSON in a SQL string literal (a ``json_transform`` structure, say)."""
+    return _sql_str(json.dumps(value))
+
+
 def stage_typed(
     con: duckdb.DuckDBPyConnection,
     table: pa.Table,
@@ -302,35 +327,29 @@ def stage_typed(
 ) -> None:
     """Register the parsed ``table`` of ``data`` (:func:`parse_typed`) as ``_typed``.
 
-    Fields holding free-form JSON are taken as JSON text from the lines, and
-    only when the chunk has them.
+    Fields holding free-form JSON are taken as JSON text from the lines (one
+    ``json_transform`` per line), and only when the chunk has them.
     """
     n = table.num_rows
-    json_fields = [k for k, t in types.items() if t == "JSON"]
+    keys = json_keys(types)
     columns: dict[str, Any] = {
         "_line": np.arange(first_line, first_line + n, dtype=np.int64),
         "_rec": pa.nulls(n, pa.int64()),
         "_error": pa.nulls(n, pa.string()),
     }
     columns.update((k, table[k]) for k, t in types.items() if t != "JSON")
-    present = [k for k in json_fields if k in table.column_names]
-    columns.update((k, pa.nulls(n, pa.string())) for k in json_fields if k not in present)
+    present = [k for k in keys if k in table.column_names]
+    columns.update((k, pa.nulls(n, pa.string())) for k in keys if k not in present)
     if not present:
         con.register(TYPED, pa.table(columns))
         return
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    offsets[1:] = ends + 1
-    columns["_text"] = pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(data)
-    )
-    extracted = ", ".join(
-        f"nullif(CAST(json_extract(_text, '$.{k}') AS VARCHAR), 'null') AS \"{k}\"" for k in present
-    )
+    columns["_text"] = line_texts(data, n)
     con.register("_typed_lines", pa.table(columns))
     try:
         staged = con.sql(
-            f"SELECT * EXCLUDE (_text), {extracted} FROM _typed_lines"
+            f"SELECT * EXCLUDE (_text, _j){json_columns('_j', present, present)} FROM "
+            f"(SELECT *, json_transform(_text, {json_literal(json_shape(present))}) AS _j "
+            "FROM _typed_lines)"
         ).to_arrow_table()
     finally:
         con.unregister("_typed_lines")
