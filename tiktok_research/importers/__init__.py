@@ -123,7 +123,7 @@ def _chunks(
     username: str | None = None,
     typed: bool = True,
 ) -> tuple[Plan, Iterator[Chunk]]:
-    """What to normalise, and a generator staging the file chunk by chunk in ``_raw``.
+    """What to normalise, and a generator staging the file chunk by chunk.
 
     Clean Research API NDJSON is parsed typed (``typed``; see ``readers.stage_typed``).
     """
@@ -160,8 +160,8 @@ def import_file(
     """Import one file chunk by chunk; raises ImportProblem when it cannot be used at all.
 
     Good rows are stored in batches (``ingest.staged.BATCH_ROWS``), each in
-    its own transaction, so a crash leaves whole batches only. With ``strict`` the file is checked completely first and
-    stored only if no row was rejected.
+    its own transaction, so a crash leaves whole batches only. With ``strict``
+    the file is checked completely first and stored only if no row was rejected.
     """
     fmt = detect_format(path, mapped=bool(mapping)) if fmt == "auto" else fmt
     report = FileReport(file=str(path), format=fmt)

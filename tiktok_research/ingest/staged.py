@@ -52,6 +52,7 @@ class StagedRows:
         self.observed = utcnow()
         self._batch: set[str] = set()  # kinds with good rows waiting in _batch_<kind>
         self._batched = 0  # rows read into the waiting batch
+        self._rejects_batched = False  # whether _batch_rejects holds this batch's rejects
         self._own = True  # whether the batch commits in a transaction of its own
 
     def take(self, staged: Chunk, write: bool, own_transaction: bool = True) -> None:
@@ -159,10 +160,13 @@ class StagedRows:
                 con.execute(f"ALTER TABLE {good} RENAME TO _batch_{kind}")
                 self._batch.add(kind)
         if total:
-            con.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS _batch_rejects AS FROM _rejects LIMIT 0; "
-                "INSERT INTO _batch_rejects FROM _rejects"
+            into = (
+                "INSERT INTO _batch_rejects"
+                if self._rejects_batched
+                else ("CREATE TEMP TABLE _batch_rejects AS")
             )
+            con.execute(f"{into} FROM _rejects")
+            self._rejects_batched = True
         return self._batched_up(read, own_transaction)
 
     def _batched_up(self, read: int, own_transaction: bool) -> bool:
@@ -199,9 +203,7 @@ class StagedRows:
             return
         con, report = self.store.con, self.report
         with self.store.transaction() if self._own else nullcontext():
-            if con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_batch_rejects'"
-            ).fetchall()[0][0]:
+            if self._rejects_batched:
                 self._keep_rejects("_batch_rejects")
             for kind in self.plan.kinds:
                 if kind in self._batch:
@@ -212,6 +214,7 @@ class StagedRows:
             con.execute(f"DROP TABLE IF EXISTS {t}")
         self._batch.clear()
         self._batched = 0
+        self._rejects_batched = False
         if self._own:
             self.store.checkpoint()  # write the batch out, freeing the memory it held
 
