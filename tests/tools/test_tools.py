@@ -324,6 +324,11 @@ def test_a_dataset_of_unknown_period_does_not_match_a_study_with_a_period():
         period_end=date(2024, 6, 30),
     )
     assert not any("Climate change on TikTok" in m for m in dated.matching_datasets)
+    found = dataset_finder.run(
+        dataset_finder.Input(topic=q, period_start=date(2024, 1, 1), period_end=date(2024, 6, 30))
+    )
+    climate = next(m for m in found.matches if m.id == "climate_tiktok_map")
+    assert climate.covers_period is None and "its period is unknown" in climate.reasons
 
 
 def test_steps_adapt_and_limits_only_for_recommended_routes():

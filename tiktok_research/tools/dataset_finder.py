@@ -58,6 +58,11 @@ class Match(BaseModel):
     size: str
     access: str
     ethics: str = Field(description="Ethics rating; rehydration that scrapes counts as scraping.")
+    covers_period: bool | None = Field(
+        None,
+        description="Whether it covers part of the period asked for; null when no period was "
+        "asked or its own period is unknown.",
+    )
     licence: str
     link: str
     fields: list[str]
@@ -89,7 +94,7 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[\w-]+", text.lower()) if len(w) > 2 and w not in STOP}
 
 
-def overlap(d: guidance.Dataset, start: date | None, end: date | None) -> bool | None:
+def _overlap(d: guidance.Dataset, start: date | None, end: date | None) -> bool | None:
     """Whether ``d`` covers part of the period; None when no period is asked or its own is unknown."""
     if start is None and end is None:
         return None
@@ -99,7 +104,8 @@ def overlap(d: guidance.Dataset, start: date | None, end: date | None) -> bool |
     return (start or date.min) <= de and (end or date.max) >= ds
 
 
-def score(d: guidance.Dataset, inp: Input) -> tuple[float, list[str]]:
+def score(d: guidance.Dataset, inp: Input) -> tuple[float, list[str], bool | None]:
+    """How well ``d`` fits, why, and whether it covers part of the period asked for."""
     phrases = [p.lower() for p in [inp.topic, *inp.keywords] if p.strip()]
     words = set().union(*(_words(p) for p in phrases))
     topics = [t.lower() for t in d.topics]
@@ -113,15 +119,17 @@ def score(d: guidance.Dataset, inp: Input) -> tuple[float, list[str]]:
     if text_hits:
         s += len(text_hits)
         reasons.append(f"described with: {', '.join(text_hits)}")
+    covers = _overlap(d, inp.period_start, inp.period_end)
     if s == 0:
-        return 0.0, []
-    covers = overlap(d, inp.period_start, inp.period_end)
+        return 0.0, [], covers
     if covers is True:
         s += 2
         reasons.append(f"covers part of the period ({d.period.start} to {d.period.end})")
     elif covers is False:
         s -= 3
         reasons.append(f"outside the period asked for ({d.period.start} to {d.period.end})")
+    elif inp.period_start or inp.period_end:
+        reasons.append("its period is unknown")
     for f in inp.fields_needed:
         if f in d.fields:
             s += 1
@@ -129,7 +137,7 @@ def score(d: guidance.Dataset, inp: Input) -> tuple[float, list[str]]:
         else:
             s -= 1
             reasons.append(f"lacks {f}")
-    return s, reasons
+    return s, reasons, covers
 
 
 def search_live(
@@ -206,7 +214,7 @@ def run(inp: Input, ctx: ToolContext | None = None, http: httpx.Client | None = 
             continue
         if inp.access == "open_or_ids" and d.access not in ("open", "ids"):
             continue
-        s, reasons = score(d, inp)
+        s, reasons, covers = score(d, inp)
         if s <= 0:
             continue
         matches.append(
@@ -219,6 +227,7 @@ def run(inp: Input, ctx: ToolContext | None = None, http: httpx.Client | None = 
                 size=d.size,
                 access=d.access,
                 ethics=g.rehydration_ethics[d.rehydration],
+                covers_period=covers,
                 licence=d.licence,
                 link=d.link,
                 fields=d.fields,

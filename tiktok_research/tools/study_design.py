@@ -275,17 +275,13 @@ def _matching_datasets(inp: Input) -> list[str]:
             max_results=5,
         )
     )
-    catalogue = guidance.load().datasets
     period = inp.period_start is not None or inp.period_end is not None
     # a topic must match (3 points), not a stray word of the description; and for a study with
     # a period, the dataset must be known to cover part of it (an unknown period is no match)
     return [
         f"{m.name} ({m.link})"
         for m in found.matches
-        if m.score >= 3
-        and (
-            not period or dataset_finder.overlap(catalogue[m.id], inp.period_start, inp.period_end)
-        )
+        if m.score >= 3 and (m.covers_period or not period)
     ]
 
 
