@@ -352,24 +352,22 @@ def test_line_numbers_hold_across_chunks(store, tmp_path, monkeypatch):
     ).fetchone() == (1, 599)
 
 
-def test_a_crash_mid_import_leaves_whole_batches_only(tmp_path):
-    path = _chunked_file(tmp_path, 400, bad_lines=set())
-    db = tmp_path / "crash.duckdb"
+def _crash_in_merge(tmp_path, path, db, nth: int, setup: str = "") -> None:
+    """Import ``path`` in a child process that dies inside the ``nth`` videos merge."""
     script = textwrap.dedent(f"""
         import os
         from tiktok_research.importers import import_files
         from tiktok_research.ingest import readers, staged
         from tiktok_research.store import Store
-        readers.CHUNK_BYTES = 8192
-        staged.BATCH_ROWS = 1  # every chunk is a batch
+        {setup}
         calls = {{"n": 0}}
         real = Store.merge
-        def merge(self, entity, source, run_id):
-            res = real(self, entity, source, run_id)
+        def merge(self, entity, *args):
+            res = real(self, entity, *args)
             if entity == "videos":
                 calls["n"] += 1
-                if calls["n"] == 3:
-                    os._exit(9)  # die inside the third batch's transaction
+                if calls["n"] == {nth}:
+                    os._exit(9)  # die inside the transaction
             return res
         Store.merge = merge
         with Store({str(db)!r}) as s:
@@ -382,6 +380,16 @@ def test_a_crash_mid_import_leaves_whole_batches_only(tmp_path):
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
     )
     assert proc.returncode == 9, proc.stderr
+
+
+def test_a_crash_mid_import_leaves_whole_batches_only(tmp_path):
+    path = _chunked_file(tmp_path, 400, bad_lines=set())
+    db = tmp_path / "crash.duckdb"
+    setup = (
+        "readers.CHUNK_BYTES = 8192; staged.BATCH_ROWS = 1  # every chunk is a batch\n"
+        "        staged.StagedRows.whole = lambda self, source: False  # chunk by chunk"
+    )
+    _crash_in_merge(tmp_path, path, db, 3, setup)
     with Store(db, read_only=True) as s:
         n, lo, hi = s.con.execute(
             "SELECT count(*), min(id) - ?, max(id) - ? FROM videos", [BIG, BIG]
@@ -394,9 +402,22 @@ def test_a_crash_mid_import_leaves_whole_batches_only(tmp_path):
     assert n <= 2 * (chunk_rows + 1)
 
 
+def test_a_crash_while_storing_a_whole_file_leaves_nothing(tmp_path):
+    path = _chunked_file(tmp_path, 400, bad_lines=set())
+    db = tmp_path / "crash.duckdb"
+    _crash_in_merge(tmp_path, path, db, 1)  # after the videos are written, before the commit
+    with Store(db) as s:
+        assert s.con.execute("SELECT count(*) FROM videos").fetchone()[0] == 0
+        assert s.con.execute("SELECT count(*) FROM video_snapshots").fetchone()[0] == 0
+        report = import_files(s, [path])  # and the file imports in full afterwards
+        assert report.files[0].inserted == 400
+        assert s.con.execute("SELECT count(*) FROM video_snapshots").fetchone()[0] == 400
+
+
 @pytest.mark.parametrize("layout", ["ndjson", "csv"])
 def test_streaming_memory_does_not_hold_the_file(store, tmp_path, monkeypatch, layout):
     """The reader hands over bounded chunks: no chunk holds the whole file."""
+    monkeypatch.setattr(StagedRows, "whole", lambda self, source: False)  # chunk by chunk
     monkeypatch.setattr(readers, "CHUNK_BYTES", 16384)
     monkeypatch.setattr(readers, "RECORD_BATCH", 100)
     if layout == "ndjson":

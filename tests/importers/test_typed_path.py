@@ -1,8 +1,10 @@
-"""The typed parse of clean Research API files stores exactly what the text path stores.
+"""The typed paths for clean Research API files store exactly what the text path stores.
 
-Every file here is imported twice, once with the typed parse (the default) and
-once with every chunk read as text, and every stored value, every reject and
-the report are compared. Small chunks make one file mix typed and text chunks.
+Every file here is imported twice, once typed (the default: the whole file in
+two passes of DuckDB's reader if it is clean, else chunk by chunk, each parsed
+typed where it is clean) and once with every chunk read as text, and every
+stored value, every reject and the report are compared. Small chunks make one
+file mix typed and text chunks.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from tiktok_research.importers import import_files
 from tiktok_research.ingest import readers
+from tiktok_research.ingest.staged import StagedRows
 from tiktok_research.store import Store
 
 BIG = 7_234_567_890_123_456_789
@@ -99,16 +102,23 @@ def same_report(a: Any, b: Any) -> None:
 
 @pytest.fixture
 def typed_chunks(monkeypatch):
-    """Counts the chunks the typed parse accepted, and those it sent to the text path."""
-    seen = {"typed": 0, "text": 0}
-    real = readers.parse_typed
+    """Counts the files stored whole ("whole") or not ("not whole"), and the chunks the
+    typed parse accepted ("typed") or sent to the text path ("text")."""
+    seen = {"whole": 0, "not whole": 0, "typed": 0, "text": 0}
+    real, real_whole = readers.parse_typed, StagedRows.whole
 
     def spy(*a: Any, **kw: Any) -> Any:
         table = real(*a, **kw)
         seen["typed" if table is not None else "text"] += 1
         return table
 
+    def spy_whole(*a: Any, **kw: Any) -> bool:
+        done = real_whole(*a, **kw)
+        seen["whole" if done else "not whole"] += 1
+        return done
+
     monkeypatch.setattr(readers, "parse_typed", spy)
+    monkeypatch.setattr(StagedRows, "whole", spy_whole)
     return seen
 
 
@@ -123,12 +133,37 @@ def test_clean_file_goes_typed_and_stores_what_text_stores(tmp_path, typed_chunk
     rows.append(video(1, view_count=5))  # the same video twice: the later line wins
     f = write(tmp_path / "clean.ndjson", rows)
     typed, text, a, b = both(tmp_path, [f])
-    assert typed_chunks == {"typed": 1, "text": 0}
+    # a NUL byte and a repeated record: not stored whole, but typed chunk by chunk
+    assert typed_chunks == {"whole": 0, "not whole": 1, "typed": 1, "text": 0}
     assert a == b
     same_report(typed, text)
     assert typed.files[0].rejected == 0 and typed.files[0].inserted == 40
     vids = {r[0]: r for r in a["videos"]}
     assert len(vids) == 40 and min(vids) == BIG  # ids exact above 2**53
+
+
+def test_clean_file_goes_whole_and_stores_what_text_stores(tmp_path, typed_chunks):
+    rows: list[Any] = [video(i) for i in range(40)]
+    rows[3]["hashtag_info_list"] = [{"hashtag_id": 1, "hashtag_name": "tag0"}]
+    rows[5]["video_label"] = {"content": "label"}
+    rows[6]["video_mention_list"] = ["@Someone", "someone", "Other."]
+    rows[7]["favourites_count"] = rows[7].pop("favorites_count")
+    rows[8] = {"video_id": rows[8].pop("id"), **rows[8]}
+    rows[9].update(create_time=1_700_000_000_123, video_description="caf\u00e9 @X")
+    rows[10].update(hashtag_names=["\u00a0Été ", "#ÉTÉ", "été"], username="  @Spaced ")
+    rows[11].update(hashtag_names=[], effect_ids=None, region_code=None, username="@")
+    rows.insert(20, "   ")  # a blank line
+    f = tmp_path / "clean.ndjson"
+    text_of = write(tmp_path / "lf.ndjson", rows).read_text(encoding="utf-8")
+    f.write_bytes(b"\xef\xbb\xbf" + text_of.replace("\n", "\r\n").encode())  # BOM, CRLF
+    typed, text, a, b = both(tmp_path, [f])
+    assert typed_chunks == {"whole": 1, "not whole": 0, "typed": 0, "text": 0}
+    assert a == b
+    same_report(typed, text)
+    assert typed.files[0].rejected == 0 and typed.files[0].inserted == 40
+    assert typed.files[0].rows_read == 40 and len(a["video_snapshots"]) == 40
+    vids = {r[0]: r for r in a["videos"]}
+    assert vids[BIG + 10][13] == ["été"]  # hashtags cleaned and deduplicated
 
 
 def test_comments_and_user_info_lines(tmp_path, typed_chunks):
@@ -150,7 +185,7 @@ def test_comments_and_user_info_lines(tmp_path, typed_chunks):
     ]
     f = write(tmp_path / "mixed.ndjson", [*comments, *users, video(1)])
     typed, text, a, b = both(tmp_path, [f])
-    assert typed_chunks["typed"] == 1
+    assert typed_chunks["whole"] == 1
     assert a == b and len(a["comments"]) == 5 and len(a["users"]) == 2
     same_report(typed, text)
 
@@ -174,6 +209,7 @@ def test_dirty_chunks_fall_back_and_report_the_same_rejects(tmp_path, monkeypatc
         encoding="utf-8",
     )
     typed, text, a, b = both(tmp_path, [f])
+    assert typed_chunks["not whole"] == 1
     assert typed_chunks["typed"] > 0 and typed_chunks["text"] > 0
     assert a == b
     same_report(typed, text)
@@ -189,7 +225,15 @@ def test_strict_and_update_paths_agree(tmp_path, typed_chunks):
     typed, text, a, b = both(tmp_path, [f, g], strict=True)
     assert a == b and typed.files[1].updated == 5
     same_report(typed, text)
-    assert typed_chunks["typed"] >= 2
+    assert typed_chunks["whole"] == 2  # the second file updates 5 stored videos
+
+
+def test_strict_with_rejects_stores_nothing_on_either_path(tmp_path, typed_chunks):
+    f = write(tmp_path / "v.ndjson", [video(i) for i in range(10)] + [video(99, like_count=-1)])
+    typed, text, a, b = both(tmp_path, [f], strict=True)
+    assert typed_chunks["not whole"] == 1 and typed.files[0].status == "not-imported"
+    assert a == b and a["videos"] == []
+    same_report(typed, text)
 
 
 @pytest.mark.parametrize("tail", ["\n", ""])

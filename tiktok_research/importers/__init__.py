@@ -24,6 +24,7 @@ from ..ingest.formats import (
     resolve_columns,
     typed_spec,
 )
+from ..ingest.normalize import LISTS
 from ..ingest.readers import (
     Chunk,
     Staging,
@@ -33,6 +34,7 @@ from ..ingest.readers import (
     ndjson_chunks,
     read_csv_header,
     record_chunks,
+    whole_file,
 )
 from ..ingest.report import FileReport, ImportReport
 from ..ingest.staged import Plan, StagedRows
@@ -122,10 +124,12 @@ def _chunks(
     staging: Staging,
     username: str | None = None,
     typed: bool = True,
-) -> tuple[Plan, Iterator[Chunk]]:
-    """What to normalise, and a generator staging the file chunk by chunk.
+) -> tuple[Plan, Iterator[Chunk], str | None]:
+    """What to normalise, a generator staging the file chunk by chunk, and the whole file
+    as one relation when it may be stored without staging (``StagedRows.whole``).
 
-    Clean Research API NDJSON is parsed typed (``typed``; see ``readers.stage_typed``).
+    With ``typed``, Research API NDJSON is first tried whole, then chunk by
+    chunk parsed typed (``readers.stage_typed``), either only where it is clean.
     """
     con = store.con
     if fmt in FORMATS:
@@ -142,9 +146,13 @@ def _chunks(
         else:
             types = typed_spec(FORMATS[fmt]) if fmt == "research-api" and typed else None
             chunks = ndjson_chunks(con, path, spec, staging, types)
-        return _json_plan(FORMATS[fmt]), chunks
+            if types:
+                lists = frozenset(k for k, t in types.items() if t in LISTS)
+                return _json_plan(FORMATS[fmt]), chunks, whole_file(path, spec, lists)
+        return _json_plan(FORMATS[fmt]), chunks, None
     header, delimiter = read_csv_header(path)
-    return _csv_plan(fmt, header, mapping, path), csv_chunks(con, path, header, delimiter, staging)
+    plan = _csv_plan(fmt, header, mapping, path)
+    return plan, csv_chunks(con, path, header, delimiter, staging), None
 
 
 def import_file(
@@ -166,15 +174,18 @@ def import_file(
     fmt = detect_format(path, mapped=bool(mapping)) if fmt == "auto" else fmt
     report = FileReport(file=str(path), format=fmt)
     staging = Staging()
-    plan, chunks = _chunks(store, path, fmt, mapping, staging, username, typed)
+    plan, chunks, whole = _chunks(store, path, fmt, mapping, staging, username, typed)
     job = StagedRows(store, plan, report, run_id, fmt)
+    if whole is not None and job.whole(whole):
+        chunks = iter(())  # stored: checked clean in full first, as --strict asks
+        strict = False
     for staged in chunks:
         job.take(staged, write=not strict)
     if strict and not report.rejected:
         # checked clean: read it again, this time storing
         checked = report.model_copy(deep=True)
         report.rows_read, report.kinds = 0, {}
-        plan, chunks = _chunks(store, path, fmt, mapping, Staging(), username, typed)
+        plan, chunks, _ = _chunks(store, path, fmt, mapping, Staging(), username, typed)
         for staged in chunks:
             job.take(staged, write=True)
         report.rejects, report.rejects_not_shown = checked.rejects, checked.rejects_not_shown

@@ -319,6 +319,20 @@ def parser_for(field: str, sql_type: str, t: str, v: str, typed: bool = False) -
     return by_type[sql_type](t, v, typed=typed)
 
 
+#: which canonical types the staged columns already hold: all (``True``: the strict typed
+#: parse of a clean file), none (``False``: text), or those named
+Typed = bool | frozenset[str]
+#: lists only: DuckDB's JSON reader parses a list exactly as the text path parses its text
+LISTS: Typed = frozenset({"VARCHAR[]"})
+
+
+def arrives_typed(typed: Typed, sql_type: str) -> bool:
+    """Whether a field stored as ``sql_type`` is staged in that type already (JSON never is)."""
+    if sql_type == "JSON":
+        return False
+    return typed if isinstance(typed, bool) else sql_type in typed
+
+
 def normalize_sql(
     entity: str,
     exprs: dict[str, str],
@@ -326,7 +340,8 @@ def normalize_sql(
     where: str = "true",
     source: str | None = None,
     require_key: bool = True,
-    typed: bool = False,
+    typed: Typed = False,
+    observed_at: str = "$observed_at",
 ) -> str:
     """SQL selecting canonical rows of ``entity`` from table ``raw``.
 
@@ -339,7 +354,9 @@ def normalize_sql(
     ``require_key=False`` a missing key is not a problem (the caller drops
     such rows: records derived from another kind's row). With ``typed`` the
     expressions already give each field's canonical type (JSON fields: text), as
-    the typed parse of a clean file does; the same rules check them.
+    the typed parse of a clean file does, or do so for the types named
+    (:data:`LISTS`); the same rules check them. ``observed_at``: SQL for when
+    the values were seen, where the source does not say.
     """
     e = ENTITIES[entity]
     unknown = set(exprs) - set(e.columns) - {"_observed_at"}
@@ -350,7 +367,7 @@ def normalize_sql(
         raise ValueError(f"no source for the key field(s) {missing_keys} of {entity}")
     texts = [
         f"({exprs[c]}) AS t_{c}"
-        if typed and typ != "JSON"
+        if arrives_typed(typed, typ)
         else f"CAST({exprs[c]} AS VARCHAR) AS t_{c}"
         for c, typ in e.columns.items()
         if c in exprs
@@ -364,7 +381,7 @@ def normalize_sql(
         elif c not in exprs:
             values.append(f"CAST(NULL AS {typ}) AS {c}")
         else:
-            p = parser_for(c, typ, f"t_{c}", c, typed)
+            p = parser_for(c, typ, f"t_{c}", c, arrives_typed(typed, typ))
             values.append(f"({p.value}) AS {c}")
             if p.problem != "NULL":
                 problems.append((c, p.problem))
@@ -375,7 +392,7 @@ def normalize_sql(
         why = MISSING_KEY.get((entity, key), "missing (required)")
         absent = (
             f"({t} IS NULL OR {t} = 0)"
-            if typed and e.columns[key] != "VARCHAR"
+            if arrives_typed(typed, e.columns[key]) and e.columns[key] != "VARCHAR"
             else f"({_blank(t)} OR trim({t}) = '0')"
         )
         problems.insert(0, (key, f"CASE WHEN {key} IS NULL AND {absent} THEN '{why}' END"))
@@ -408,7 +425,7 @@ def normalize_sql(
     ), y AS (
         SELECT x.*, {", ".join(values)} FROM x
     ), z AS (
-        SELECT y.*, coalesce(({observed}), $observed_at) AS _observed_at,
+        SELECT y.*, coalesce(({observed}), {observed_at}) AS _observed_at,
                concat_ws(chr(31), {problem_parts or "NULL"}) AS _problems
         FROM y
     )

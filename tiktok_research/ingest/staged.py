@@ -13,10 +13,13 @@ import logging
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
+
+import duckdb
 
 from ..store import Store, utcnow
 from ..store.tables import ENTITIES
-from .normalize import normalize_sql
+from .normalize import LISTS, normalize_sql
 from .readers import TYPED, Chunk
 from .report import FileReport, KindCounts, RejectedRow
 
@@ -36,6 +39,18 @@ class Plan:
     """
 
     kinds: dict[str, tuple[dict[str, str], str, bool]]
+
+
+def _columns(kind: str) -> list[str]:
+    """The columns of ``kind`` whose presence the report lists."""
+    return [c for c in ENTITIES[kind].columns if c != "source"]
+
+
+def _counts(cols: list[str]) -> str:
+    """SQL counting normalised rows: all, those with a problem, then whether each column has a value."""
+    return (
+        f"count(*), count(*) FILTER (_problems <> ''), {', '.join(f'count({c}) > 0' for c in cols)}"
+    )
 
 
 class StagedRows:
@@ -97,24 +112,16 @@ class StagedRows:
                 self._batch.add(kind)
             into = f"INSERT INTO {table} " if since else f"CREATE OR REPLACE TEMP TABLE {table} AS "
             con.execute(f"{into}SELECT * FROM ({sql}){keep}", {"observed_at": self.observed})
-            cols = [c for c in ENTITIES[kind].columns if c != "source"]
+            cols = _columns(kind)
             row = con.execute(
-                f"SELECT count(*), count(*) FILTER (_problems <> ''), "
-                f"{', '.join(f'count({c}) > 0' for c in cols)} FROM {table} WHERE rowid >= ?",
-                [since],
+                f"SELECT {_counts(cols)} FROM {table} WHERE rowid >= ?", [since]
             ).fetchall()[0]
             if typed and row[1]:
                 self._undo(added)
                 return False
             seen[kind] = (cols, row)
         read = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
-        report.rows_read += read
-        for kind, (cols, row) in seen.items():
-            counts = report.kinds.setdefault(kind, KindCounts())
-            counts.read += row[0]
-            counts.rejected += row[1]
-            self.rows[kind] += row[0]
-            self.present[kind] |= {c for c, p in zip(cols, row[2:], strict=True) if p}
+        self._count(read, seen)
         if direct:
             return self._batched_up(read, own_transaction)
         problems = " UNION ALL ".join(
@@ -168,6 +175,67 @@ class StagedRows:
             con.execute(f"{into} FROM _rejects")
             self._rejects_batched = True
         return self._batched_up(read, own_transaction)
+
+    def _count(self, read: int, seen: dict[str, tuple[list[str], tuple[Any, ...]]]) -> None:
+        """Add to the report the rows read and, per kind, what :func:`_counts` counted."""
+        self.report.rows_read += read
+        for kind, (cols, row) in seen.items():
+            counts = self.report.kinds.setdefault(kind, KindCounts())
+            counts.read += row[0]
+            counts.rejected += row[1]
+            self.rows[kind] += row[0]
+            self.present[kind] |= {c for c, p in zip(cols, row[2:], strict=True) if p}
+
+    def whole(self, source: str) -> bool:
+        """Check, then store, a whole file that DuckDB's JSON reader reads as ``source``.
+
+        Instead of being staged chunk by chunk, the file is read twice, in
+        parallel and in flat memory: the first pass applies every rule and
+        stores nothing; the second normalises and upserts in one stream
+        (``Store.merge``). False, with nothing stored or counted, if the reader
+        refuses the file, any value breaks a rule, or a record occurs twice
+        (which of the two wins depends on line numbers): the caller then
+        reads the file chunk by chunk, whose report names every refused value.
+        ``source`` gives the staged columns (``readers.whole_file``); list
+        fields come as lists (:data:`~.normalize.LISTS`).
+        """
+        con, kinds = self.store.con, self.plan.kinds
+        observed = f"TIMESTAMPTZ '{self.observed.isoformat()}'"
+        try:
+            read, *per_kind = con.execute(
+                f"SELECT count(*), {', '.join(f'count(*) FILTER ({w})' for _, w, _ in kinds.values())} "
+                f"FROM {source}"
+            ).fetchall()[0]
+            seen, checked = {}, {}
+            for (kind, (exprs, where, derived)), n in zip(kinds.items(), per_kind, strict=True):
+                if not n:
+                    continue
+                keep = f" WHERE {ENTITIES[kind].key[0]} IS NOT NULL" if derived else ""
+                sql = normalize_sql(
+                    kind, exprs, source, where, self.fmt, not derived, LISTS, observed
+                )
+                rows = f"(SELECT * FROM ({sql}){keep})"
+                e, cols = ENTITIES[kind], _columns(kind)
+                key = e.key[0] if len(e.key) == 1 else f"({', '.join(e.key)})"
+                row = con.execute(
+                    f"SELECT {_counts(cols)}, count(DISTINCT {key}), "
+                    f"count(*) FILTER ({key} IN (SELECT {', '.join(e.key)} FROM {e.table})) "
+                    f"FROM {rows}"
+                ).fetchall()[0]
+                if row[1] or row[-2] < row[0]:
+                    return False
+                seen[kind], checked[kind] = (cols, row[:-2]), (rows, (row[0], row[-2], row[-1]))
+        except duckdb.Error as exc:
+            log.debug("reading the whole file failed, reading it in chunks: %s", exc)
+            return False
+        self._count(read, seen)
+        with self.store.transaction():
+            for kind, (rows, counts) in checked.items():
+                res = self.store.merge(kind, rows, self.run_id, counts)
+                self.report.kinds[kind].inserted += res.inserted
+                self.report.kinds[kind].updated += res.updated
+        self.store.checkpoint()
+        return True
 
     def _batched_up(self, read: int, own_transaction: bool) -> bool:
         self._batched += read
@@ -223,7 +291,7 @@ class StagedRows:
         self.flush()
         report, kinds = self.report, self.plan.kinds
         primary = max((k for k, v in kinds.items() if not v[2]), key=lambda k: self.rows[k])
-        cols = [c for c in ENTITIES[primary].columns if c != "source"]
+        cols = _columns(primary)
         report.fields_present = [c for c in cols if c in self.present[primary]]
         report.fields_missing = [c for c in cols if c not in self.present[primary]]
         report.kinds = {k: c for k, c in report.kinds.items() if c.read}

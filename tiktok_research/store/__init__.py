@@ -166,13 +166,17 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         return out
 
     # -- upserts -----------------------------------------------------------
-    def merge(self, entity: str, source: str, run_id: int) -> MergeResult:
+    def merge(
+        self, entity: str, source: str, run_id: int, counts: tuple[int, int, int] | None = None
+    ) -> MergeResult:
         """Upsert the rows of ``source`` (a table name or parenthesised query) into ``entity``.
 
         ``source`` has the entity's model columns (missing ones count as
         unknown) plus ``_observed_at`` (when the values were seen) and
         optionally ``_ord`` (input order, later wins among equal times). Call
-        inside :meth:`transaction` to make the batch atomic.
+        inside :meth:`transaction` to make the batch atomic. ``counts``: the
+        source's rows, distinct keys and keys already stored, when the caller
+        has counted them (each count is a pass over a query source).
         """
         e = ENTITIES[entity]
         present = {d[0] for d in self.con.execute(f"SELECT * FROM {source} LIMIT 0").description}
@@ -187,9 +191,11 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         keys = ", ".join(e.key)
         key_expr = e.key[0] if len(e.key) == 1 else f"({keys})"
         rows = f"(SELECT {select}, _observed_at FROM {source})"
-        total, distinct = self.con.execute(
-            f"SELECT count(*), count(DISTINCT {key_expr}) FROM {rows}"
-        ).fetchall()[0]
+        existing: int | None = None
+        if counts:
+            total, distinct, existing = counts
+        else:
+            total, distinct = self._counted(rows, key_expr)
         if total == 0:
             return MergeResult()
         batch = rows
@@ -202,13 +208,28 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
             )
             batch = "_merge_batch"
         on = " AND ".join(f"t.{k} = s.{k}" for k in e.key)
-        existing = self.con.execute(
-            f"SELECT count(*) FROM {batch} s SEMI JOIN {e.table} t ON {on}"
-        ).fetchall()[0][0]
+        if existing is None:
+            existing = self.stored(entity, batch)
         self.con.execute(self._merge_sql(e, batch, on, insert_only=existing == 0), {"run": run_id})
-        snaps = self._snapshots(e, rows, run_id) if e.snapshot_table else 0
+        snaps = self._snapshots(e, rows, run_id, distinct == total) if e.snapshot_table else 0
         self.con.execute("DROP TABLE IF EXISTS _merge_batch")
         return MergeResult(inserted=distinct - existing, updated=existing, snapshots=snaps)
+
+    def _counted(self, rows: str, key_expr: str) -> tuple[int, int]:
+        total, distinct = self.con.execute(
+            f"SELECT count(*), count(DISTINCT {key_expr}) FROM {rows}"
+        ).fetchall()[0]
+        return int(total), int(distinct)
+
+    def stored(self, entity: str, source: str) -> int:
+        """How many rows of ``source`` have a key already stored in ``entity``."""
+        e = ENTITIES[entity]
+        on = " AND ".join(f"t.{k} = s.{k}" for k in e.key)
+        return int(
+            self.con.execute(
+                f"SELECT count(*) FROM {source} s SEMI JOIN {e.table} t ON {on}"
+            ).fetchall()[0][0]
+        )
 
     @staticmethod
     def _merge_sql(e: Entity, batch: str, on: str, insert_only: bool) -> str:
@@ -236,7 +257,11 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(vals)})"
         )
 
-    def _snapshots(self, e: Entity, rows: str, run_id: int) -> int:
+    def _snapshots(self, e: Entity, rows: str, run_id: int, unique: bool = False) -> int:
+        """Add a metric snapshot per observation in ``rows`` not yet recorded.
+
+        ``unique``: no key occurs twice in ``rows``, so no observation either.
+        """
         pairs = list(zip(e.snapshot_key, e.key, strict=True))
         keys = ", ".join(f"{k} AS {sk}" for sk, k in pairs)
         metrics = ", ".join(e.metrics)
@@ -249,7 +274,8 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         return self.con.execute(
             f"""INSERT INTO {e.snapshot_table} ({snap_keys}, observed_at, run_id, {metrics})
             SELECT s.* FROM (
-                SELECT DISTINCT ON ({snap_keys}, observed_at) {keys}, _observed_at AS observed_at,
+                SELECT {"" if unique else f"DISTINCT ON ({snap_keys}, observed_at) "}{keys},
+                       _observed_at AS observed_at,
                        CAST($run AS BIGINT) AS run_id, {metrics}
                 FROM {rows} WHERE {any_metric}
             ) s ANTI JOIN {e.snapshot_table} x ON {on}""",
