@@ -46,11 +46,9 @@ def _columns(kind: str) -> list[str]:
     return [c for c in ENTITIES[kind].columns if c != "source"]
 
 
-def _counts(cols: list[str]) -> str:
+def _counts(cols: list[str], problems: str = "count(*) FILTER (_problems <> '')") -> str:
     """SQL counting normalised rows: all, those with a problem, then whether each column has a value."""
-    return (
-        f"count(*), count(*) FILTER (_problems <> ''), {', '.join(f'count({c}) > 0' for c in cols)}"
-    )
+    return f"count(*), {problems}, {', '.join(f'count({c}) > 0' for c in cols)}"
 
 
 class StagedRows:
@@ -206,7 +204,7 @@ class StagedRows:
                 f"SELECT count(*), {', '.join(f'count(*) FILTER ({w})' for _, w, _ in kinds.values())} "
                 f"FROM {source}"
             ).fetchall()[0]
-            seen, checked = {}, {}
+            checked = {}
             for (kind, (exprs, where, derived)), n in zip(kinds.items(), per_kind, strict=True):
                 if not n:
                     continue
@@ -215,25 +213,37 @@ class StagedRows:
                     kind, exprs, source, where, self.fmt, not derived, LISTS, observed
                 )
                 rows = f"(SELECT * FROM ({sql}){keep})"
-                e, cols = ENTITIES[kind], _columns(kind)
+                e = ENTITIES[kind]
                 key = e.key[0] if len(e.key) == 1 else f"({', '.join(e.key)})"
-                row = con.execute(
-                    f"SELECT {_counts(cols)}, count(DISTINCT {key}), "
+                total, problems, distinct, stored = con.execute(
+                    f"SELECT count(*), count(*) FILTER (_problems <> ''), count(DISTINCT {key}), "
                     f"count(*) FILTER ({key} IN (SELECT {', '.join(e.key)} FROM {e.table})) "
                     f"FROM {rows}"
                 ).fetchall()[0]
-                if row[1] or row[-2] < row[0]:
+                if problems or distinct < total:
                     return False
-                seen[kind], checked[kind] = (cols, row[:-2]), (rows, (row[0], row[-2], row[-1]))
+                checked[kind] = (rows, (total, distinct, stored))
         except duckdb.Error as exc:
             log.debug("reading the whole file failed, reading it in chunks: %s", exc)
             return False
-        self._count(read, seen)
+        seen = {}
         with self.store.transaction():
             for kind, (rows, counts) in checked.items():
-                res = self.store.merge(kind, rows, self.run_id, counts)
+                res = self.store.merge(kind, rows, self.run_id, counts, observed)
+                # what the report lists as present; inserted rows are the normalised rows as stored
+                cols = _columns(kind)
+                of = rows if res.updated else self.store.inserted_rows(kind, observed)
+                seen[kind] = (
+                    cols,
+                    con.execute(
+                        f"SELECT {_counts(cols, '0')} FROM {of}",
+                        None if res.updated else {"run": self.run_id},
+                    ).fetchall()[0],
+                )
+                self.report.kinds.setdefault(kind, KindCounts())
                 self.report.kinds[kind].inserted += res.inserted
                 self.report.kinds[kind].updated += res.updated
+        self._count(read, seen)
         self.store.checkpoint()
         return True
 

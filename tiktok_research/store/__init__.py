@@ -167,7 +167,12 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
 
     # -- upserts -----------------------------------------------------------
     def merge(
-        self, entity: str, source: str, run_id: int, counts: tuple[int, int, int] | None = None
+        self,
+        entity: str,
+        source: str,
+        run_id: int,
+        counts: tuple[int, int, int] | None = None,
+        observed_at: str | None = None,
     ) -> MergeResult:
         """Upsert the rows of ``source`` (a table name or parenthesised query) into ``entity``.
 
@@ -211,6 +216,8 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         if existing is None:
             existing = self.stored(entity, batch)
         self.con.execute(self._merge_sql(e, batch, on, insert_only=existing == 0), {"run": run_id})
+        if existing == 0 and distinct == total and observed_at:
+            rows = f"(SELECT *, first_seen_at AS _observed_at FROM {self.inserted_rows(entity, observed_at)})"
         snaps = self._snapshots(e, rows, run_id, distinct == total) if e.snapshot_table else 0
         self.con.execute("DROP TABLE IF EXISTS _merge_batch")
         return MergeResult(inserted=distinct - existing, updated=existing, snapshots=snaps)
@@ -220,6 +227,13 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
             f"SELECT count(*), count(DISTINCT {key_expr}) FROM {rows}"
         ).fetchall()[0]
         return int(total), int(distinct)
+
+    def inserted_rows(self, entity: str, observed_at: str) -> str:
+        """The rows of ``entity`` first stored by run ``$run`` from an observation at ``observed_at``."""
+        return (
+            f"(SELECT * FROM {ENTITIES[entity].table} "
+            f"WHERE first_run_id = $run AND first_seen_at = {observed_at})"
+        )
 
     def stored(self, entity: str, source: str) -> int:
         """How many rows of ``source`` have a key already stored in ``entity``."""
