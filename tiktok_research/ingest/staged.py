@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,15 @@ class Plan:
     """
 
     kinds: dict[str, tuple[dict[str, str], str, bool]]
+
+
+@contextmanager
+def _finally(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[None]:
+    """Run ``sql`` on leaving the block, however it is left."""
+    try:
+        yield
+    finally:
+        con.execute(sql)
 
 
 def _columns(kind: str) -> list[str]:
@@ -227,7 +237,9 @@ class StagedRows:
             log.debug("reading the whole file failed, reading it in chunks: %s", exc)
             return False
         seen = {}
-        with self.store.transaction():
+        # a whole file need not be stored in file order: unordered, DuckDB inserts in parallel
+        con.execute("SET preserve_insertion_order = false")
+        with self.store.transaction(), _finally(con, "RESET preserve_insertion_order"):
             for kind, (rows, counts) in checked.items():
                 res = self.store.merge(kind, rows, self.run_id, counts, observed)
                 # what the report lists as present; inserted rows are the normalised rows as stored
