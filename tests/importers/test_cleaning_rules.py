@@ -50,11 +50,23 @@ def test_username_shortcut_equals_full_cleaning(con: duckdb.DuckDBPyConnection):
 
 
 def test_dedupe_keeps_first_occurrences_in_order(con: duckdb.DuckDBPyConnection):
+    long = [f"t{i % 70}" for i in range(140)]  # long lists take the other branch
     lists = [[], ["a"], ["a", "a"], ["a", "b"], ["b", "a", "b", "c", "a"], None, [None, None]]
+    lists += [long, long[:70]]
     got = [
         con.execute(
             f"SELECT {normalize.dedupe('l')} FROM (SELECT ?::VARCHAR[] AS l)", [li]
         ).fetchall()[0][0]
         for li in lists
     ]
-    assert got == [[], ["a"], ["a"], ["a", "b"], ["b", "a", "c"], None, [None]]
+    assert got == [
+        [],
+        ["a"],
+        ["a"],
+        ["a", "b"],
+        ["b", "a", "c"],
+        None,
+        [None],
+        long[:70],
+        long[:70],
+    ]
