@@ -166,6 +166,15 @@ def test_clean_file_goes_whole_and_stores_what_text_stores(tmp_path, typed_chunk
     assert vids[BIG + 10][13] == ["été"]  # hashtags cleaned and deduplicated
 
 
+def test_a_nul_byte_keeps_a_file_from_being_stored_whole(tmp_path, typed_chunks):
+    f = write(tmp_path / "nul.ndjson", [video(1), video(2, video_description="a\u0000b")])
+    f.write_bytes(f.read_bytes().replace(b"\\u0000", b"\x00"))  # a raw NUL, not an escape
+    typed, text, a, b = both(tmp_path, [f])
+    assert typed_chunks["not whole"] == 1 and a == b
+    assert typed.files[0].warnings == ["removed 1 NUL byte(s) from the text"]
+    assert typed.files[0].inserted == 2
+
+
 def test_comments_and_user_info_lines(tmp_path, typed_chunks):
     comments = [
         {

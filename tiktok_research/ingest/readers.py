@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import mmap
 import os
 import re
 import tempfile
@@ -253,15 +252,14 @@ def staged_columns(reader: str) -> str:
 
 def whole_file(path: Path, spec: Spec, lists: frozenset[str]) -> str | None:
     """The NDJSON file as one relation read by DuckDB (:func:`json_reader`), for files
-    that may be stored without staging (``StagedRows.whole``); None if its bytes rule
-    that out: NUL bytes, which the chunk reader removes and counts. A record
-    longer than 16 MB (none the API sends) makes the reader refuse the file.
+    that may be stored without staging (``StagedRows.whole``); None for an empty file.
+
+    The reader refuses what the chunk reader must handle: NUL bytes (removed and
+    counted there), bad UTF-8, lines that are not objects, and records longer
+    than 16 MB (none the API sends).
     """
     if not path.stat().st_size:
         return None
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        if m.find(b"\x00") >= 0:
-            return None
     return f"({staged_columns(json_reader(_sql_str(str(path)), spec, lists, 16))})"
 
 
