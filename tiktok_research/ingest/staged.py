@@ -56,9 +56,14 @@ def _columns(kind: str) -> list[str]:
     return [c for c in ENTITIES[kind].columns if c != "source"]
 
 
+def _present(cols: list[str]) -> str:
+    """SQL saying, for each of ``cols``, whether any row has a value."""
+    return ", ".join(f"count({c}) > 0" for c in cols)
+
+
 def _counts(cols: list[str], problems: str = "count(*) FILTER (_problems <> '')") -> str:
     """SQL counting normalised rows: all, those with a problem, then whether each column has a value."""
-    return f"count(*), {problems}, {', '.join(f'count({c}) > 0' for c in cols)}"
+    return f"count(*), {problems}, {_present(cols)}"
 
 
 class StagedRows:
@@ -209,12 +214,12 @@ class StagedRows:
         """
         con, kinds = self.store.con, self.plan.kinds
         observed = f"TIMESTAMPTZ '{self.observed.isoformat()}'"
+        seen, checked = {}, {}
         try:
             read, *per_kind = con.execute(
                 f"SELECT count(*), {', '.join(f'count(*) FILTER ({w})' for _, w, _ in kinds.values())} "
                 f"FROM {source}"
             ).fetchall()[0]
-            checked = {}
             for (kind, (exprs, where, derived)), n in zip(kinds.items(), per_kind, strict=True):
                 if not n:
                     continue
@@ -223,35 +228,38 @@ class StagedRows:
                     kind, exprs, source, where, self.fmt, not derived, LISTS, observed
                 )
                 rows = f"(SELECT * FROM ({sql}){keep})"
-                e = ENTITIES[kind]
+                e, cols = ENTITIES[kind], _columns(kind)
                 key = e.key[0] if len(e.key) == 1 else f"({', '.join(e.key)})"
-                total, problems, distinct, stored = con.execute(
+                # which fields the file has: counted here, unless every row will be inserted
+                # (the table is empty) and the rows as stored can say it for much less
+                empty = not con.execute(f"SELECT EXISTS (FROM {e.table})").fetchall()[0][0]
+                total, problems, distinct, stored, *present = con.execute(
                     f"SELECT count(*), count(*) FILTER (_problems <> ''), count(DISTINCT {key}), "
-                    f"count(*) FILTER ({key} IN (SELECT {', '.join(e.key)} FROM {e.table})) "
-                    f"FROM {rows}"
+                    f"count(*) FILTER ({key} IN (SELECT {', '.join(e.key)} FROM {e.table}))"
+                    f"{'' if empty else ', ' + _present(cols)} FROM {rows}"
                 ).fetchall()[0]
                 if problems or distinct < total:
                     return False
                 checked[kind] = (rows, (total, distinct, stored))
+                if not empty:
+                    seen[kind] = (cols, (total, 0, *present))
         except duckdb.Error as exc:
             log.debug("reading the whole file failed, reading it in chunks: %s", exc)
             return False
-        seen = {}
         # a whole file need not be stored in file order: unordered, DuckDB inserts in parallel
         con.execute("SET preserve_insertion_order = false")
         with self.store.transaction(), _finally(con, "RESET preserve_insertion_order"):
             for kind, (rows, counts) in checked.items():
                 res = self.store.merge(kind, rows, self.run_id, counts, observed)
-                # what the report lists as present; inserted rows are the normalised rows as stored
-                cols = _columns(kind)
-                of = rows if res.updated else self.store.inserted_rows(kind, observed)
-                seen[kind] = (
-                    cols,
-                    con.execute(
-                        f"SELECT {_counts(cols, '0')} FROM {of}",
-                        None if res.updated else {"run": self.run_id},
-                    ).fetchall()[0],
-                )
+                if kind not in seen:  # inserted as normalised: the stored rows say what is present
+                    inserted = self.store.inserted_rows(kind, observed)
+                    seen[kind] = (
+                        _columns(kind),
+                        con.execute(
+                            f"SELECT {_counts(_columns(kind), '0')} FROM {inserted}",
+                            {"run": self.run_id},
+                        ).fetchall()[0],
+                    )
                 self.report.kinds.setdefault(kind, KindCounts())
                 self.report.kinds[kind].inserted += res.inserted
                 self.report.kinds[kind].updated += res.updated
