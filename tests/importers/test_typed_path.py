@@ -166,6 +166,25 @@ def test_clean_file_goes_whole_and_stores_what_text_stores(tmp_path, typed_chunk
     assert vids[BIG + 10][13] == ["été"]  # hashtags cleaned and deduplicated
 
 
+@pytest.mark.parametrize(
+    "flaw",
+    [
+        {"like_count": -1},  # breaks a rule: the row is not stored, so the count falls short
+        {"id": BIG + 3},  # the same record twice: which one wins depends on line numbers
+        {"hashtag_names": "#a #b"},  # a list written as text: the reader refuses it
+    ],
+)
+def test_a_file_not_clean_is_rolled_back_and_read_in_chunks(tmp_path, typed_chunks, flaw):
+    rows = [video(i) for i in range(30)]
+    rows[17].update(flaw)
+    f = write(tmp_path / "flawed.ndjson", rows)
+    typed, text, a, b = both(tmp_path, [f])
+    assert typed_chunks["not whole"] == 1 and typed_chunks["whole"] == 0
+    assert a == b  # nothing of the attempt stays: the same rows, snapshots and rejects
+    same_report(typed, text)
+    assert len(a["videos"]) == 29 + ("hashtag_names" in flaw)
+
+
 def test_a_nul_byte_keeps_a_file_from_being_stored_whole(tmp_path, typed_chunks):
     f = write(tmp_path / "nul.ndjson", [video(1), video(2, video_description="a\u0000b")])
     f.write_bytes(f.read_bytes().replace(b"\\u0000", b"\x00"))  # a raw NUL, not an escape

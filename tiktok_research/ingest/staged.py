@@ -56,6 +56,16 @@ def _columns(kind: str) -> list[str]:
     return [c for c in ENTITIES[kind].columns if c != "source"]
 
 
+class _NotWhole(Exception):
+    """The whole file cannot be stored as it is: read it chunk by chunk."""
+
+
+def _key(kind: str) -> str:
+    """SQL for the key of a ``kind`` row (a struct if the key has several columns)."""
+    key = ENTITIES[kind].key
+    return key[0] if len(key) == 1 else f"({', '.join(key)})"
+
+
 def _present(cols: list[str]) -> str:
     """SQL saying, for each of ``cols``, whether any row has a value."""
     return ", ".join(f"count({c}) > 0" for c in cols)
@@ -200,21 +210,26 @@ class StagedRows:
             self.present[kind] |= {c for c, p in zip(cols, row[2:], strict=True) if p}
 
     def whole(self, source: str) -> bool:
-        """Check, then store, a whole file that DuckDB's JSON reader reads as ``source``.
+        """Check and store a whole file that DuckDB's JSON reader reads as ``source``.
 
-        Instead of being staged chunk by chunk, the file is read twice, in
-        parallel and in flat memory: the first pass applies every rule and
-        stores nothing; the second normalises and upserts in one stream
-        (``Store.merge``). False, with nothing stored or counted, if the reader
-        refuses the file, any value breaks a rule, or a record occurs twice
-        (which of the two wins depends on line numbers): the caller then
-        reads the file chunk by chunk, whose report names every refused value.
-        ``source`` gives the staged columns (``readers.whole_file``); list
-        fields come as lists (:data:`~.normalize.LISTS`).
+        Instead of being staged chunk by chunk, the file is read in a few
+        passes, each in parallel and in flat memory. Rows going into a table
+        that holds none yet are inserted straight away, those without a
+        problem, in one stream; the rows stored are then counted, and unless
+        every row of the file went in, once, the transaction is rolled back.
+        Rows that may update stored records are checked in a pass of their
+        own first, then merged (``Store.merge``). False, with nothing stored
+        or counted, if the reader refuses the file, any value breaks a rule,
+        or a record occurs twice (which of the two wins depends on line
+        numbers): the caller then reads the file chunk by chunk, whose report
+        names every refused value. ``source`` gives the staged columns
+        (``readers.whole_file``); list fields come as lists
+        (:data:`~.normalize.LISTS`).
         """
         con, kinds = self.store.con, self.plan.kinds
         observed = f"TIMESTAMPTZ '{self.observed.isoformat()}'"
-        seen, checked = {}, {}
+        seen: dict[str, tuple[list[str], tuple[Any, ...]]] = {}
+        checked, fresh, results = {}, {}, {}
         try:
             read, *per_kind = con.execute(
                 f"SELECT count(*), {', '.join(f'count(*) FILTER ({w})' for _, w, _ in kinds.values())} "
@@ -229,40 +244,47 @@ class StagedRows:
                 )
                 rows = f"(SELECT * FROM ({sql}){keep})"
                 e, cols = ENTITIES[kind], _columns(kind)
-                key = e.key[0] if len(e.key) == 1 else f"({', '.join(e.key)})"
-                # which fields the file has: counted here, unless every row will be inserted
-                # (the table is empty) and the rows as stored can say it for much less
-                empty = not con.execute(f"SELECT EXISTS (FROM {e.table})").fetchall()[0][0]
+                if not derived and not con.execute(f"SELECT EXISTS (FROM {e.table})").fetchone()[0]:
+                    fresh[kind] = (rows, n)  # every row is to be inserted: checked once stored
+                    continue
                 total, problems, distinct, stored, *present = con.execute(
-                    f"SELECT count(*), count(*) FILTER (_problems <> ''), count(DISTINCT {key}), "
-                    f"count(*) FILTER ({key} IN (SELECT {', '.join(e.key)} FROM {e.table}))"
-                    f"{'' if empty else ', ' + _present(cols)} FROM {rows}"
+                    f"SELECT count(*), count(*) FILTER (_problems <> ''), "
+                    f"count(DISTINCT {_key(kind)}), count(*) FILTER ({_key(kind)} IN "
+                    f"(SELECT {', '.join(e.key)} FROM {e.table})), {_present(cols)} FROM {rows}"
                 ).fetchall()[0]
                 if problems or distinct < total:
                     return False
                 checked[kind] = (rows, (total, distinct, stored))
-                if not empty:
-                    seen[kind] = (cols, (total, 0, *present))
+                seen[kind] = (cols, (total, 0, *present))
         except duckdb.Error as exc:
             log.debug("reading the whole file failed, reading it in chunks: %s", exc)
             return False
         # a whole file need not be stored in file order: unordered, DuckDB inserts in parallel
         con.execute("SET preserve_insertion_order = false")
-        with self.store.transaction(), _finally(con, "RESET preserve_insertion_order"):
-            for kind, (rows, counts) in checked.items():
-                res = self.store.merge(kind, rows, self.run_id, counts, observed)
-                if kind not in seen:  # inserted as normalised: the stored rows say what is present
-                    inserted = self.store.inserted_rows(kind, observed)
-                    seen[kind] = (
-                        _columns(kind),
-                        con.execute(
-                            f"SELECT {_counts(_columns(kind), '0')} FROM {inserted}",
-                            {"run": self.run_id},
-                        ).fetchall()[0],
-                    )
-                self.report.kinds.setdefault(kind, KindCounts())
-                self.report.kinds[kind].inserted += res.inserted
-                self.report.kinds[kind].updated += res.updated
+        try:
+            with _finally(con, "RESET preserve_insertion_order"), self.store.transaction():
+                for kind, (rows, counts) in checked.items():
+                    res = self.store.merge(kind, rows, self.run_id, counts, observed)
+                    results[kind] = (res.inserted, res.updated)
+                for kind, (rows, n) in fresh.items():
+                    good = f"(SELECT * FROM {rows} WHERE _problems = '')"
+                    self.store.merge(kind, good, self.run_id, (n, n, 0), observed)
+                    cols = _columns(kind)
+                    got, _, *present, distinct = con.execute(
+                        f"SELECT {_counts(cols, '0')}, count(DISTINCT {_key(kind)}) "
+                        f"FROM {self.store.inserted_rows(kind, observed)}",
+                        {"run": self.run_id},
+                    ).fetchall()[0]
+                    if got != n or distinct != n:  # a row had a problem, or came twice
+                        raise _NotWhole(f"{kind}: {n} rows, {got} stored, {distinct} distinct")
+                    seen[kind], results[kind] = (cols, (n, 0, *present)), (n, 0)
+        except (_NotWhole, duckdb.InvalidInputException) as exc:  # rolled back
+            log.debug("the whole file is not clean, reading it in chunks: %s", exc)
+            return False
+        for kind, (inserted, updated) in results.items():
+            counts = self.report.kinds.setdefault(kind, KindCounts())
+            counts.inserted += inserted
+            counts.updated += updated
         self._count(read, seen)
         self.store.checkpoint()
         return True
