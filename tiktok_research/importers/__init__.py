@@ -20,11 +20,11 @@ from ..ingest.formats import (
     FOURCAT_VIDEO,
     Format,
     csv_kind,
+    list_keys,
     norm_header,
     resolve_columns,
     typed_spec,
 )
-from ..ingest.normalize import LISTS
 from ..ingest.readers import (
     Chunk,
     Staging,
@@ -147,8 +147,8 @@ def _chunks(
             types = typed_spec(FORMATS[fmt]) if fmt == "research-api" and typed else None
             chunks = ndjson_chunks(con, path, spec, staging, types)
             if types:
-                lists = frozenset(k for k, t in types.items() if t in LISTS)
-                return _json_plan(FORMATS[fmt]), chunks, whole_file(path, spec, lists)
+                whole = whole_file(path, spec, list_keys(FORMATS[fmt]))
+                return _json_plan(FORMATS[fmt]), chunks, whole
         return _json_plan(FORMATS[fmt]), chunks, None
     header, delimiter = read_csv_header(path)
     plan = _csv_plan(fmt, header, mapping, path)

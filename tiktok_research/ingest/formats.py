@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .. import api_spec
 from ..store.tables import ENTITIES
+from .normalize import LISTS
 
 V, J = "VARCHAR", "JSON"
 Spec = dict[str, "str | Spec"]
@@ -283,13 +284,29 @@ def resolve_columns(aliases: dict[str, list[str]], headers: dict[str, str]) -> d
     return out
 
 
-def spec_to_duckdb(spec: Spec) -> str:
-    """A raw spec as a DuckDB STRUCT type (for read_json's ``columns``)."""
-    parts = []
-    for k, t in spec.items():
-        typ = spec_to_duckdb(t) if isinstance(t, dict) else t
-        parts.append(f'"{k}" {typ}')
-    return f"STRUCT({', '.join(parts)})"
+def spec_to_duckdb(spec: Spec, lists: frozenset[str] = frozenset()) -> str:
+    """A raw spec as a DuckDB STRUCT type (for read_json's ``columns``); keys in ``lists``
+    are lists of strings (:func:`list_keys`)."""
+    fields = ", ".join(f'"{k}" {t}' for k, t in duckdb_types(spec, lists).items())
+    return f"STRUCT({fields})"
+
+
+def duckdb_types(spec: Spec, lists: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The DuckDB type each key of a raw spec is read as (see :func:`spec_to_duckdb`)."""
+    return {
+        k: "VARCHAR[]"
+        if k in lists
+        else spec_to_duckdb(t, lists)
+        if isinstance(t, dict)
+        else str(t)
+        for k, t in spec.items()
+    }
+
+
+def list_keys(fmt: Format) -> frozenset[str]:
+    """The raw keys whose values are lists of strings in a clean file: DuckDB's JSON reader
+    parses them as the text path parses their text (``normalize.LISTS``)."""
+    return frozenset(k for k, t in typed_spec(fmt).items() if t in LISTS)
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -32,7 +32,7 @@ import pyarrow.json as pa_json
 
 from ..api_spec import RECORD_LIST_KEYS
 from ..errors import ImportProblem
-from .formats import Spec, spec_to_duckdb
+from .formats import Spec, duckdb_types
 
 CHUNK_BYTES = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "64")) << 20
 RECORD_BATCH = 100_000
@@ -235,10 +235,7 @@ def json_reader(
     it reads one buffer per thread (measured: 1024 MB makes a 400 MB file
     one buffer, read by one thread at half the speed).
     """
-    columns = ", ".join(
-        f"'{k}': '{'VARCHAR[]' if k in lists else spec_to_duckdb(t) if isinstance(t, dict) else t}'"
-        for k, t in spec.items()
-    )
+    columns = ", ".join(f"'{k}': '{t}'" for k, t in duckdb_types(spec, lists).items())
     return (
         f"read_json({path}, format = 'newline_delimited', records = true, "
         f"maximum_object_size = {max_object_mb << 20}, columns = {{{columns}}})"
