@@ -95,6 +95,27 @@ def test_background_merges_store_what_merging_in_line_stores(tmp_path, monkeypat
     assert len(in_thread) > 3 and all(name.startswith("tiktok-merge") for name in in_thread)
 
 
+def test_a_run_writes_its_tables_out_once_at_the_end_and_restores_the_settings(db):
+    """During a run DuckDB holds more committed merges before writing them out; when the run
+    ends the tables are written and DuckDB's settings are as they were."""
+    app = app_with(videos=3000, seed=2)
+    with Store(db) as store:
+        before = store.con.execute(
+            "SELECT current_setting('checkpoint_threshold'), current_setting('threads')"
+        ).fetchone()
+        seen = []
+        real = store.checkpoint
+        store.checkpoint = lambda: (seen.append("checkpoint"), real())[1]
+        s = run_videos(collector(app, store, merge_every=5))
+        assert s.status == "done" and s.inserted > 500 and seen == ["checkpoint"]
+        after = store.con.execute(
+            "SELECT current_setting('checkpoint_threshold'), current_setting('threads')"
+        ).fetchone()
+        assert after == before
+        wal = db.with_name(db.name + ".wal")
+        assert not wal.exists() or wal.stat().st_size == 0  # all of it is in the database file
+
+
 def test_faults_do_not_change_the_result(db, tmp_path):
     clean_app = app_with(videos=20000, seed=4)
     with Store(tmp_path / "clean.duckdb") as store:
