@@ -269,7 +269,7 @@ def _read_json_clean(
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _raw AS {staged_columns(json_reader('?', spec))}",
+            f"CREATE OR REPLACE TEMP TABLE _raw AS {staged_columns(json_reader('?', spec, max_object_mb=16))}",
             [name],
         )
     except duckdb.Error:
