@@ -9,11 +9,11 @@ the database to closing it:
 
 * raw: ``CREATE TABLE t AS SELECT * FROM read_json(file)`` into a new DuckDB
   file - the plain load, with no checks, no normalisation, no provenance;
-* import: ``import_files`` into a new store (typed parse, checks,
-  normalisation, upsert, metric snapshots, a validation report);
-* update: the same file imported again (every row already stored: the
-  merge path);
-* text: the import with the typed parse turned off (every chunk through
+* import: ``import_files`` into a new store (the clean file stored whole:
+  checks, normalisation, insert, metric snapshots, a validation report);
+* update: the same file imported again (every row already stored: a checking
+  pass, then the merge);
+* text: the import with the typed readings turned off (every chunk through
   the text path, as for a dirty file), for comparison.
 
 Targets: import at most 2.5x the raw load (>= 200k rows/s on 2 cores), and
