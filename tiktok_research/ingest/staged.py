@@ -60,12 +60,6 @@ class _NotWhole(Exception):
     """The whole file cannot be stored as it is: read it chunk by chunk."""
 
 
-def _key(kind: str) -> str:
-    """SQL for the key of a ``kind`` row (a struct if the key has several columns)."""
-    key = ENTITIES[kind].key
-    return key[0] if len(key) == 1 else f"({', '.join(key)})"
-
-
 def _present(cols: list[str]) -> str:
     """SQL saying, for each of ``cols``, whether any row has a value."""
     return ", ".join(f"count({c}) > 0" for c in cols)
@@ -249,8 +243,8 @@ class StagedRows:
                     continue
                 total, problems, distinct, stored, *present = con.execute(
                     f"SELECT count(*), count(*) FILTER (_problems <> ''), "
-                    f"count(DISTINCT {_key(kind)}), count(*) FILTER ({_key(kind)} IN "
-                    f"(SELECT {', '.join(e.key)} FROM {e.table})), {_present(cols)} FROM {rows}"
+                    f"count(DISTINCT {e.key_expr}), count(*) FILTER ({e.stored_sql}), "
+                    f"{_present(cols)} FROM {rows}"
                 ).fetchall()[0]
                 if problems or distinct < total:
                     return False
@@ -271,7 +265,7 @@ class StagedRows:
                     self.store.merge(kind, good, self.run_id, (n, n, 0), observed)
                     cols = _columns(kind)
                     got, _, *present, distinct = con.execute(
-                        f"SELECT {_counts(cols, '0')}, count(DISTINCT {_key(kind)}) "
+                        f"SELECT {_counts(cols, '0')}, count(DISTINCT {ENTITIES[kind].key_expr}) "
                         f"FROM {self.store.inserted_rows(kind, observed)}",
                         {"run": self.run_id},
                     ).fetchall()[0]

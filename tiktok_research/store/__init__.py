@@ -182,6 +182,10 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         inside :meth:`transaction` to make the batch atomic. ``counts``: the
         source's rows, distinct keys and keys already stored, when the caller
         has counted them (each count is a pass over a query source).
+        ``observed_at``: SQL for the one time every row of ``source`` was seen
+        at, if it is one; then the snapshots of rows that were only inserted
+        are read back from the stored rows (:meth:`inserted_rows`) instead of
+        reading the source again.
         """
         e = ENTITIES[entity]
         present = {d[0] for d in self.con.execute(f"SELECT * FROM {source} LIMIT 0").description}
@@ -194,13 +198,14 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
             (f"{c}" if c in present else f"CAST(NULL AS {t}) AS {c}") for c, t in e.columns.items()
         )
         keys = ", ".join(e.key)
-        key_expr = e.key[0] if len(e.key) == 1 else f"({keys})"
         rows = f"(SELECT {select}, _observed_at FROM {source})"
         existing: int | None = None
         if counts:
             total, distinct, existing = counts
         else:
-            total, distinct = self._counted(rows, key_expr)
+            total, distinct = self.con.execute(
+                f"SELECT count(*), count(DISTINCT {e.key_expr}) FROM {rows}"
+            ).fetchall()[0]
         if total == 0:
             return MergeResult()
         batch = rows
@@ -214,35 +219,22 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
             batch = "_merge_batch"
         on = " AND ".join(f"t.{k} = s.{k}" for k in e.key)
         if existing is None:
-            existing = self.stored(entity, batch)
+            existing = self.con.execute(
+                f"SELECT count(*) FILTER ({e.stored_sql}) FROM {batch}"
+            ).fetchall()[0][0]
         self.con.execute(self._merge_sql(e, batch, on, insert_only=existing == 0), {"run": run_id})
         if existing == 0 and distinct == total and observed_at:
-            rows = f"(SELECT *, first_seen_at AS _observed_at FROM {self.inserted_rows(entity, observed_at)})"
+            inserted = self.inserted_rows(entity, observed_at)
+            rows = f"(SELECT *, first_seen_at AS _observed_at FROM {inserted})"
         snaps = self._snapshots(e, rows, run_id, distinct == total) if e.snapshot_table else 0
         self.con.execute("DROP TABLE IF EXISTS _merge_batch")
         return MergeResult(inserted=distinct - existing, updated=existing, snapshots=snaps)
-
-    def _counted(self, rows: str, key_expr: str) -> tuple[int, int]:
-        total, distinct = self.con.execute(
-            f"SELECT count(*), count(DISTINCT {key_expr}) FROM {rows}"
-        ).fetchall()[0]
-        return int(total), int(distinct)
 
     def inserted_rows(self, entity: str, observed_at: str) -> str:
         """The rows of ``entity`` first stored by run ``$run`` from an observation at ``observed_at``."""
         return (
             f"(SELECT * FROM {ENTITIES[entity].table} "
             f"WHERE first_run_id = $run AND first_seen_at = {observed_at})"
-        )
-
-    def stored(self, entity: str, source: str) -> int:
-        """How many rows of ``source`` have a key already stored in ``entity``."""
-        e = ENTITIES[entity]
-        on = " AND ".join(f"t.{k} = s.{k}" for k in e.key)
-        return int(
-            self.con.execute(
-                f"SELECT count(*) FROM {source} s SEMI JOIN {e.table} t ON {on}"
-            ).fetchall()[0][0]
         )
 
     @staticmethod

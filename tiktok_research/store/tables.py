@@ -47,6 +47,16 @@ class Entity:
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", sql_columns(self.model))
 
+    @property
+    def key_expr(self) -> str:
+        """SQL for a row's key: its key column, or a struct of its key columns."""
+        return self.key[0] if len(self.key) == 1 else f"({', '.join(self.key)})"
+
+    @property
+    def stored_sql(self) -> str:
+        """SQL condition on a row's key columns: its key is in the table already."""
+        return f"{self.key_expr} IN (SELECT {', '.join(self.key)} FROM {self.table})"
+
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
