@@ -122,14 +122,22 @@ def typed_chunks(monkeypatch):
     return seen
 
 
-def test_clean_file_goes_typed_and_stores_what_text_stores(tmp_path, typed_chunks):
-    rows = [video(i) for i in range(40)]
+def varied_videos(n: int) -> list[Any]:
+    """``n`` clean videos using every way a clean file may differ: JSON fields, a mention list,
+    the other spelling of favourites, ``video_id`` for the id, milliseconds."""
+    rows: list[Any] = [video(i) for i in range(n)]
     rows[3]["hashtag_info_list"] = [{"hashtag_id": 1, "hashtag_name": "tag0"}]
     rows[5]["video_label"] = {"content": "label"}
     rows[6]["video_mention_list"] = ["@Someone", "someone", "Other."]
     rows[7]["favourites_count"] = rows[7].pop("favorites_count")
     rows[8] = {"video_id": rows[8].pop("id"), **rows[8]}
-    rows[9].update(create_time=1_700_000_000_123, video_description="a\u0000b @x")
+    rows[9]["create_time"] = 1_700_000_000_123
+    return rows
+
+
+def test_clean_file_goes_typed_and_stores_what_text_stores(tmp_path, typed_chunks):
+    rows = varied_videos(40)
+    rows[9]["video_description"] = "a\u0000b @x"
     rows.append(video(1, view_count=5))  # the same video twice: the later line wins
     f = write(tmp_path / "clean.ndjson", rows)
     typed, text, a, b = both(tmp_path, [f])
@@ -143,13 +151,8 @@ def test_clean_file_goes_typed_and_stores_what_text_stores(tmp_path, typed_chunk
 
 
 def test_clean_file_goes_whole_and_stores_what_text_stores(tmp_path, typed_chunks):
-    rows: list[Any] = [video(i) for i in range(40)]
-    rows[3]["hashtag_info_list"] = [{"hashtag_id": 1, "hashtag_name": "tag0"}]
-    rows[5]["video_label"] = {"content": "label"}
-    rows[6]["video_mention_list"] = ["@Someone", "someone", "Other."]
-    rows[7]["favourites_count"] = rows[7].pop("favorites_count")
-    rows[8] = {"video_id": rows[8].pop("id"), **rows[8]}
-    rows[9].update(create_time=1_700_000_000_123, video_description="caf\u00e9 @X")
+    rows = varied_videos(40)
+    rows[9]["video_description"] = "caf\u00e9 @X"
     rows[10].update(hashtag_names=["\u00a0Été ", "#ÉTÉ", "été"], username="  @Spaced ")
     rows[11].update(hashtag_names=[], effect_ids=None, region_code=None, username="@")
     rows.insert(20, "   ")  # a blank line
