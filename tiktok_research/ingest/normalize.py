@@ -328,7 +328,7 @@ def parser_for(field: str, sql_type: str, t: str, v: str, typed: bool = False) -
 #: parse of a clean file), none (``False``: text), or those named
 Typed = bool | frozenset[str]
 #: lists only: DuckDB's JSON reader parses a list exactly as the text path parses its text
-LISTS: Typed = frozenset({"VARCHAR[]"})
+LISTS: frozenset[str] = frozenset({"VARCHAR[]"})
 
 
 def arrives_typed(typed: Typed, sql_type: str) -> bool:

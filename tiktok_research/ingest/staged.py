@@ -238,7 +238,10 @@ class StagedRows:
                 )
                 rows = f"(SELECT * FROM ({sql}){keep})"
                 e, cols = ENTITIES[kind], _columns(kind)
-                if not derived and not con.execute(f"SELECT EXISTS (FROM {e.table})").fetchone()[0]:
+                if (
+                    not derived
+                    and not con.execute(f"SELECT EXISTS (FROM {e.table})").fetchall()[0][0]
+                ):
                     fresh[kind] = (rows, n)  # every row is to be inserted: checked once stored
                     continue
                 total, problems, distinct, stored, *present = con.execute(
@@ -276,9 +279,9 @@ class StagedRows:
             log.debug("the whole file is not clean, reading it in chunks: %s", exc)
             return False
         for kind, (inserted, updated) in results.items():
-            counts = self.report.kinds.setdefault(kind, KindCounts())
-            counts.inserted += inserted
-            counts.updated += updated
+            kind_counts = self.report.kinds.setdefault(kind, KindCounts())
+            kind_counts.inserted += inserted
+            kind_counts.updated += updated
         self._count(read, seen)
         self.store.checkpoint()
         return True
