@@ -208,9 +208,10 @@ class StagedRows:
 
         Instead of being staged chunk by chunk, the file is read in a few
         passes, each in parallel and in flat memory. Rows going into a table
-        that holds none yet are inserted straight away, those without a
-        problem, in one stream; the rows stored are then counted, and unless
-        every row of the file went in, once, the transaction is rolled back.
+        that holds none yet are inserted straight away, in one stream that
+        stops at the first row with a problem; the rows stored are then
+        counted, and unless every row of the file went in, once, the
+        transaction is rolled back.
         Rows that may update stored records are checked in a pass of their
         own first, then merged (``Store.merge``). False, with nothing stored
         or counted, if the reader refuses the file, any value breaks a rule,
@@ -264,7 +265,11 @@ class StagedRows:
                     res = self.store.merge(kind, rows, self.run_id, counts, observed)
                     results[kind] = (res.inserted, res.updated)
                 for kind, (rows, n) in fresh.items():
-                    good = f"(SELECT * FROM {rows} WHERE _problems = '')"
+                    # the first row with a problem stops the insert: the file goes to the chunks
+                    good = (
+                        f"(SELECT * FROM {rows} WHERE CASE WHEN _problems = '' THEN true "
+                        "ELSE error('a row breaks a rule') END)"
+                    )
                     self.store.merge(kind, good, self.run_id, (n, n, 0), observed)
                     cols = _columns(kind)
                     got, _, *present, distinct = con.execute(
