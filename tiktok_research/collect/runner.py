@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -95,8 +96,7 @@ class Collector:
         self.background_merge = background_merge
         self._pool: ThreadPoolExecutor | None = None  # started by the first background merge
         self._merging: Future[PagesStored] | None = None
-        self._threads = 0  # DuckDB's thread setting before the background merges
-        self._threshold = ""  # DuckDB's checkpoint threshold before the run
+        self._settings = ExitStack()  # DuckDB settings a run changes, restored when it ends
         self.spent = 0  # requests this process spent since the ledger was read
         self._ledger_day: date | None = None
         self._ledger_used = 0
@@ -194,12 +194,13 @@ class Collector:
         s.tasks_done = sum(t.done for t in tasks)
         with self.store.transaction():
             self.store.set_run_status(run_id, "running")
-        self._threshold = self._setting("checkpoint_threshold")
         # merges commit a few MB each: DuckDB's default threshold (16 MB) would write the tables
         # out every few merges, rewriting the same part-filled row groups each time; the run
         # checkpoints once when it ends (measured in line: 0.3 ms less per page, the final write
         # included; in the background, where merges overlap fetching, about the same)
-        self.store.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_MB}MB'")
+        self._settings.enter_context(
+            self.store.setting("checkpoint_threshold", f"{CHECKPOINT_MB}MB")
+        )
         try:
             self._run_tasks(tasks, s, max_records)
             s.status = "done"
@@ -225,8 +226,7 @@ class Collector:
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None
-                self.store.con.execute(f"SET threads = {self._threads}")
-            self.store.con.execute(f"SET checkpoint_threshold = '{self._threshold}'")
+            self._settings.close()
         s.tasks_done = sum(t.done for t in tasks)
         s.tasks_total = len(tasks)
         s.quota_left = self.quota_left()
@@ -329,13 +329,9 @@ class Collector:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="tiktok-merge")
             # one DuckDB thread for the merge leaves a core to the fetching thread (in one
             # comparison: 2.2 ms of overhead per page against 2.5 ms with the merge on both cores)
-            self._threads = int(self._setting("threads"))
-            self.store.con.execute("SET threads = 1")
+            self._settings.enter_context(self.store.setting("threads", 1))
         self._merging = self._pool.submit(merge)
         self.pending = 0
-
-    def _setting(self, name: str) -> str:
-        return str(self.store.con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0])
 
     def _settle(self, s: RunSummary | None = None) -> None:
         """Wait for a background merge (raising its error), before this thread writes."""

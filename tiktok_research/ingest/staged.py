@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,15 +39,6 @@ class Plan:
     """
 
     kinds: dict[str, tuple[dict[str, str], str, bool]]
-
-
-@contextmanager
-def _finally(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[None]:
-    """Run ``sql`` on leaving the block, however it is left."""
-    try:
-        yield
-    finally:
-        con.execute(sql)
 
 
 def _columns(kind: str) -> list[str]:
@@ -257,10 +247,9 @@ class StagedRows:
         except duckdb.Error as exc:
             log.debug("reading the whole file failed, reading it in chunks: %s", exc)
             return False
-        # a whole file need not be stored in file order: unordered, DuckDB inserts in parallel
-        con.execute("SET preserve_insertion_order = false")
         try:
-            with _finally(con, "RESET preserve_insertion_order"), self.store.transaction():
+            # a whole file need not be stored in file order: unordered, DuckDB inserts in parallel
+            with self.store.setting("preserve_insertion_order", "false"), self.store.transaction():
                 for kind, (rows, counts) in checked.items():
                     res = self.store.merge(kind, rows, self.run_id, counts, observed)
                     results[kind] = (res.inserted, res.updated)

@@ -115,6 +115,16 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         self.con.execute("CHECKPOINT")
 
     @contextmanager
+    def setting(self, name: str, value: str | int) -> Iterator[None]:
+        """DuckDB's setting ``name`` at ``value`` inside the block, as it was after it."""
+        before = self.con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
+        self.con.execute(f"SET {name} = '{value}'")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET {name} = '{before}'")
+
+    @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One all-or-nothing unit of work: a crash inside leaves none of it."""
         self.con.begin()
