@@ -176,19 +176,18 @@ def import_file(
     staging = Staging()
     plan, chunks, whole = _chunks(store, path, fmt, mapping, staging, username, typed)
     job = StagedRows(store, plan, report, run_id, fmt)
-    if whole is not None and job.whole(whole):
-        chunks = iter(())  # stored: checked clean in full first, as --strict asks
-        strict = False
-    for staged in chunks:
-        job.take(staged, write=not strict)
-    if strict and not report.rejected:
-        # checked clean: read it again, this time storing
-        checked = report.model_copy(deep=True)
-        report.rows_read, report.kinds = 0, {}
-        plan, chunks, _ = _chunks(store, path, fmt, mapping, Staging(), username, typed)
+    # a file stored whole was checked clean in full first, as --strict asks
+    if whole is None or not job.whole(whole):
         for staged in chunks:
-            job.take(staged, write=True)
-        report.rejects, report.rejects_not_shown = checked.rejects, checked.rejects_not_shown
+            job.take(staged, write=not strict)
+        if strict and not report.rejected:
+            # checked clean: read it again, this time storing
+            checked = report.model_copy(deep=True)
+            report.rows_read, report.kinds = 0, {}
+            plan, chunks, _ = _chunks(store, path, fmt, mapping, Staging(), username, typed)
+            for staged in chunks:
+                job.take(staged, write=True)
+            report.rejects, report.rejects_not_shown = checked.rejects, checked.rejects_not_shown
     job.finish()
     if staging.nul_bytes:
         report.warnings.append(f"removed {staging.nul_bytes} NUL byte(s) from the text")

@@ -31,7 +31,7 @@ ID_FIELDS = {
 }
 
 
-def _q(text: str) -> str:
+def sql_str(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
@@ -382,7 +382,7 @@ def normalize_sql(
     final = {c: c for c in e.columns}
     for c, typ in e.columns.items():
         if c == "source":
-            values.append(f"{_q(source) if source else 'CAST(NULL AS VARCHAR)'} AS source")
+            values.append(f"{sql_str(source) if source else 'CAST(NULL AS VARCHAR)'} AS source")
         elif c not in exprs:
             values.append(f"CAST(NULL AS {typ}) AS {c}")
         else:

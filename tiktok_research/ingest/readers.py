@@ -33,10 +33,14 @@ import pyarrow.json as pa_json
 from ..api_spec import RECORD_LIST_KEYS
 from ..errors import ImportProblem
 from .formats import Spec, duckdb_types
+from .normalize import sql_str
 
 CHUNK_BYTES = int(os.environ.get("TIKTOK_RESEARCH_IMPORT_CHUNK_MB", "64")) << 20
 RECORD_BATCH = 100_000
 BOM = b"\xef\xbb\xbf"
+#: the longest line DuckDB's JSON reader takes: its buffers are that large and each is read by
+#: one thread (measured: 1 GB buffers read a 400 MB file on one core, at half the speed)
+MAX_LINE_MB = 16
 T = TypeVar("T")
 #: bytes, or a view of them (chunks are handed on without copying)
 Buffer = bytes | memoryview
@@ -104,10 +108,6 @@ ARROW_TYPES = {
 }
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _stage_lines(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: Spec) -> None:
     """Parse a table of (``_line``, ``_rec``, ``line``, ``_read_error``) into ``_raw``."""
     con.register("_lines", table)
@@ -120,7 +120,7 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: Spec) ->
                             WHEN json_type(line) <> 'OBJECT'
                             THEN 'expected a JSON object, got ' || lower(json_type(line)) END AS _e,
                        json_transform(CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
-                                      THEN line END, {_sql_str(json.dumps(spec))}) AS _j
+                                      THEN line END, {sql_str(json.dumps(spec))}) AS _j
                 FROM _lines WHERE _read_error IS NOT NULL
                    OR trim(line, chr(32) || chr(9) || chr(13) || chr(10)) <> '')"""
         )
@@ -223,22 +223,18 @@ def _stage_text(
         _stage_lines(con, _lines_table(first_line, bytes(data)), spec)
 
 
-def json_reader(
-    path: str, spec: Spec, lists: frozenset[str] = frozenset(), max_object_mb: int = 1024
-) -> str:
+def json_reader(path: str, spec: Spec, lists: frozenset[str] = frozenset()) -> str:
     """SQL reading the NDJSON records at ``path`` (a SQL string) with DuckDB's parallel reader.
 
     One column per key of ``spec``; keys in ``lists`` are read as lists of
     strings, which DuckDB's reader parses exactly as the text path's
     ``json_transform`` parses the list's text. A line longer than
-    ``max_object_mb`` is an error; the reader's buffers are that large, and
-    it reads one buffer per thread (measured: 1024 MB makes a 400 MB file
-    one buffer, read by one thread at half the speed).
+    :data:`MAX_LINE_MB` is an error (the line reader takes it).
     """
     columns = ", ".join(f"'{k}': '{t}'" for k, t in duckdb_types(spec, lists).items())
     return (
         f"read_json({path}, format = 'newline_delimited', records = true, "
-        f"maximum_object_size = {max_object_mb << 20}, columns = {{{columns}}})"
+        f"maximum_object_size = {MAX_LINE_MB << 20}, columns = {{{columns}}})"
     )
 
 
@@ -253,11 +249,11 @@ def whole_file(path: Path, spec: Spec, lists: frozenset[str]) -> str | None:
 
     The reader refuses what the chunk reader must handle: NUL bytes (removed and
     counted there), bad UTF-8, lines that are not objects, and records longer
-    than 16 MB (none the API sends).
+    than :data:`MAX_LINE_MB` (none the API sends).
     """
     if not path.stat().st_size:
         return None
-    return f"({staged_columns(json_reader(_sql_str(str(path)), spec, lists, 16))})"
+    return f"({staged_columns(json_reader(sql_str(str(path)), spec, lists))})"
 
 
 def _read_json_clean(
@@ -269,7 +265,7 @@ def _read_json_clean(
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _raw AS {staged_columns(json_reader('?', spec, max_object_mb=16))}",
+            f"CREATE OR REPLACE TEMP TABLE _raw AS {staged_columns(json_reader('?', spec))}",
             [name],
         )
     except duckdb.Error:
@@ -342,7 +338,7 @@ def json_shape(present: list[str]) -> dict[str, str]:
 
 def json_literal(value: Any) -> str:
     """``value`` as JSON in a SQL string literal (a ``json_transform`` structure, say)."""
-    return _sql_str(json.dumps(value))
+    return sql_str(json.dumps(value))
 
 
 def stage_typed(
