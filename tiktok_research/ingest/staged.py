@@ -19,7 +19,7 @@ import duckdb
 
 from ..store import Store, utcnow
 from ..store.tables import ENTITIES
-from .normalize import LISTS, normalize_sql
+from .normalize import LISTS, Typed, normalize_sql
 from .readers import TYPED, Chunk
 from .report import FileReport, KindCounts, RejectedRow
 
@@ -103,11 +103,7 @@ class StagedRows:
         # a typed chunk goes straight into the batch (no problems expected; undone if any)
         direct = typed and write
         seen, added = {}, []
-        for kind, (exprs, where, derived) in self.plan.kinds.items():
-            keep = f" WHERE {ENTITIES[kind].key[0]} IS NOT NULL" if derived else ""
-            sql = normalize_sql(
-                kind, exprs, raw, where, self.fmt, require_key=not derived, typed=typed
-            )
+        for kind in self.plan.kinds:
             table, since = f"_norm_{kind}", 0
             if direct:
                 table = f"_batch_{kind}"
@@ -118,7 +114,9 @@ class StagedRows:
                 added.append((kind, since, kind not in self._batch))
                 self._batch.add(kind)
             into = f"INSERT INTO {table} " if since else f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            con.execute(f"{into}SELECT * FROM ({sql}){keep}", {"observed_at": self.observed})
+            con.execute(
+                f"{into}{self._normalised(kind, raw, typed)}", {"observed_at": self.observed}
+            )
             cols = _columns(kind)
             row = con.execute(
                 f"SELECT {_counts(cols)} FROM {table} WHERE rowid >= ?", [since]
@@ -183,6 +181,16 @@ class StagedRows:
             self._rejects_batched = True
         return self._batched_up(read, own_transaction)
 
+    def _normalised(
+        self, kind: str, raw: str, typed: Typed, observed_at: str = "$observed_at"
+    ) -> str:
+        """SQL selecting the ``kind`` rows of ``raw``, normalised (``normalize_sql``); the rows
+        a derived kind has no key for are left out."""
+        exprs, where, derived = self.plan.kinds[kind]
+        sql = normalize_sql(kind, exprs, raw, where, self.fmt, not derived, typed, observed_at)
+        keep = f" WHERE {ENTITIES[kind].key[0]} IS NOT NULL" if derived else ""
+        return f"SELECT * FROM ({sql}){keep}"
+
     def _count(self, read: int, seen: dict[str, tuple[list[str], tuple[Any, ...]]]) -> None:
         """Add to the report the rows read and, per kind, what :func:`_counts` counted."""
         self.report.rows_read += read
@@ -220,14 +228,10 @@ class StagedRows:
                 f"SELECT count(*), {', '.join(f'count(*) FILTER ({w})' for _, w, _ in kinds.values())} "
                 f"FROM {source}"
             ).fetchall()[0]
-            for (kind, (exprs, where, derived)), n in zip(kinds.items(), per_kind, strict=True):
+            for (kind, (_, _, derived)), n in zip(kinds.items(), per_kind, strict=True):
                 if not n:
                     continue
-                keep = f" WHERE {ENTITIES[kind].key[0]} IS NOT NULL" if derived else ""
-                sql = normalize_sql(
-                    kind, exprs, source, where, self.fmt, not derived, LISTS, observed
-                )
-                rows = f"(SELECT * FROM ({sql}){keep})"
+                rows = f"({self._normalised(kind, source, LISTS, observed)})"
                 e, cols = ENTITIES[kind], _columns(kind)
                 if (
                     not derived
