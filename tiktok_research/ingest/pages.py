@@ -1,6 +1,6 @@
 """Records of fetched Research API pages into the store: the collector's side of ingestion.
 
-Pages arrive as one NDJSON file of wrapped answers (request id, endpoint,
+Pages arrive as NDJSON, in memory, of wrapped answers (request id, endpoint,
 observation time, run, the username a user endpoint was asked for, and the
 answer as received). They are parsed all at once, typed as a clean file is
 (``readers.parse_typed``: Arrow's JSON reader with an explicit schema), and
@@ -12,6 +12,7 @@ group breaks a rule, that group is read as text, as a dirty file is.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -150,9 +151,8 @@ def _stage_group_typed(
         con.unregister("_answers")
 
 
-def _parse_answers(pages_file: Path) -> tuple[pa.Table | None, list[str]]:
+def _parse_answers(data: bytes) -> tuple[pa.Table | None, list[str]]:
     """The wrapped answers, typed (None if not clean), and which JSON fields they hold."""
-    data = pages_file.read_bytes()
     schema, json_fields = _typed_answers()
     table = parse_typed(data, schema, others="ignore")
     if table is None:
@@ -182,27 +182,30 @@ def _stage_group(store: Store, run: int, ep: api_spec.Endpoint) -> None:
                 FROM _pages {where})""")
 
 
-def store_pages(store: Store, pages_file: Path) -> PagesStored:
-    """Normalise and upsert every record of the wrapped pages in ``pages_file``.
+def store_pages(store: Store, pages: bytes) -> PagesStored:
+    """Normalise and upsert every record of the wrapped answers in ``pages`` (NDJSON).
 
     Runs inside the caller's transaction, so the records commit together with
     the requests and checkpoints that produced them.
     """
     out = PagesStored()
     con = store.con
-    answers, json_fields = _parse_answers(pages_file)
+    answers, json_fields = _parse_answers(pages)
     as_text = False
 
     def text_answers() -> None:
         nonlocal as_text
         if not as_text:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _pages AS SELECT * FROM read_json(?, "
-                "format = 'newline_delimited', maximum_object_size = 1073741824, columns = "
-                f"{{'_rid': 'BIGINT', '_endpoint': 'VARCHAR', '_obs': 'VARCHAR', "
-                f"'_run': 'BIGINT', '_target': 'VARCHAR', 'page': '{_page_type()}'}})",
-                [str(pages_file)],
-            )
+            with tempfile.TemporaryDirectory(prefix="tiktok-pages-") as tmp:
+                path = Path(tmp) / "pages.ndjson"
+                path.write_bytes(pages)
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _pages AS SELECT * FROM read_json(?, "
+                    "format = 'newline_delimited', maximum_object_size = 1073741824, columns = "
+                    f"{{'_rid': 'BIGINT', '_endpoint': 'VARCHAR', '_obs': 'VARCHAR', "
+                    f"'_run': 'BIGINT', '_target': 'VARCHAR', 'page': '{_page_type()}'}})",
+                    [str(path)],
+                )
             as_text = True
 
     if answers is None:
