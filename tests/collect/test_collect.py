@@ -95,6 +95,32 @@ def test_background_merges_store_what_merging_in_line_stores(tmp_path, monkeypat
     assert len(in_thread) > 3 and all(name.startswith("tiktok-merge") for name in in_thread)
 
 
+def test_a_free_background_merge_takes_the_waiting_pages(db, monkeypatch):
+    """A merge thread with nothing to do does not wait for ``merge_every`` pages: once it is
+    free, MERGE_SOME waiting pages are merged while the task goes on."""
+    import tiktok_research.collect.runner as runner
+
+    merged = []
+    real = runner.merge_pages
+
+    def spy(store, journal=None, **kw):
+        out = real(store, journal, **kw)
+        merged.append((kw.get("background", False), out.pages))
+        return out
+
+    monkeypatch.setattr(runner, "merge_pages", spy)
+    # fetching (20 ms a page) is slower than merging: the thread is free when pages wait
+    app = app_with(videos=40000, seed=3, slow_rate=1.0, slow_seconds=0.02)
+    with Store(db) as store:
+        s = run_videos(collector(app, store, merge_every=10**6))
+        assert s.status == "done" and s.tasks_total == 4 and s.pages > 120
+        in_thread = [pages for bg, pages in merged if bg and pages]
+        # merging only at each task's end would make 4 merges
+        assert len(in_thread) > 5 and min(in_thread) >= runner.MERGE_SOME
+        assert sum(pages for _, pages in merged) == s.pages
+        assert stored_ids(store) == sorted(reference_ids(app, QUERY, SINCE, UNTIL), reverse=True)
+
+
 def test_a_run_writes_its_tables_out_once_at_the_end_and_restores_the_settings(db):
     """During a run DuckDB holds more committed merges before writing them out; when the run
     ends the tables are written and DuckDB's settings are as they were."""

@@ -35,7 +35,11 @@ from .tasks import Task, reply_tasks, window_task
 
 log = logging.getLogger(__name__)
 
-MERGE_EVERY = 200  # pages between merges into the record tables (also at each task's end)
+MERGE_EVERY = 200  # pages between merges into the record tables
+# fewer pages are merged at a task's end, and whenever the background merge is free: merging
+# costs more per page than fetching from the emulator, so a merge thread left idle until
+# MERGE_EVERY pages were fetched only made the run end later (0.4 ms per page measured)
+MERGE_SOME = 20
 CHECKPOINT_MB = 64  # committed merges that DuckDB may hold before writing them to the file
 
 
@@ -276,7 +280,9 @@ class Collector:
                 s.tasks_total = len(tasks)
                 self.progress("page", task, s)
                 self.pending += 1
-                if self.pending >= self.merge_every or (task.done and self.pending >= 20):
+                if self.pending >= self.merge_every or (
+                    self.pending >= MERGE_SOME and (task.done or self._merge_free())
+                ):
                     self._merge_soon(s)
 
     def _followups(self, tasks: list[Task], s: RunSummary) -> list[Task]:
@@ -332,6 +338,10 @@ class Collector:
             self._settings.enter_context(self.store.setting("threads", 1))
         self._merging = self._pool.submit(merge)
         self.pending = 0
+
+    def _merge_free(self) -> bool:
+        """Whether a background merge could start now without waiting for the last one."""
+        return self.background_merge and (self._merging is None or self._merging.done())
 
     def _settle(self, s: RunSummary | None = None) -> None:
         """Wait for a background merge (raising its error), before this thread writes."""
