@@ -271,3 +271,67 @@ def test_retries_are_logged_without_secrets(caplog):
     token = c.tokens.token()
     secret = c.credentials.client_secret.get_secret_value()
     assert token not in caplog.text and secret not in caplog.text
+
+
+def _answer_by_orjson(content: bytes) -> tuple[dict, dict, int]:
+    """What read_answer should give, from a full parse."""
+    import orjson
+
+    payload = orjson.loads(content)
+    data = payload.get("data")
+    data = data if isinstance(data, dict) else {}
+    lists = [v for v in data.values() if isinstance(v, list)]
+    head = {k: v for k, v in data.items() if not isinstance(v, list)}
+    return payload.get("error") or {}, head, len(lists[0]) if lists else (1 if data else 0)
+
+
+ANSWERS = [
+    b'{"data":{"videos":[{"id":1},{"id":2}],"cursor":100,"has_more":true,"search_id":"7"},'
+    b'"error":{"code":"ok","message":"","log_id":"20240101"}}',
+    b'{"data":{"videos":[],"cursor":0,"has_more":false},"error":{"code":"ok"}}',
+    b'{"error":{"code":"invalid_params","message":"Search Id 7 is invalid or expired"}}',
+    b'{"data":{"display_name":"A \xc3\xa9","follower_count":3,"bio_url":null},"error":{}}',
+    b'{"data":{"cursor":5,"user_followers":[{"username":"a"}],"comments":[1,2,3]}}',
+    b'{"data":null,"error":null}',
+    b'{"data":[1,2]}',
+    b'{"data":{}}',
+    b'  {"data" : { "videos" : [ {"id":1} ] } }  ',
+]
+
+
+@pytest.mark.parametrize("content", ANSWERS)
+def test_an_answer_is_read_without_building_its_records(content):
+    from tiktok_research.api.client import read_answer
+
+    assert read_answer(content) == _answer_by_orjson(content)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"data":{"videos":[{"a":"\xff\xfe"}]},"error":{"code":"ok"}}',  # not UTF-8, in a record
+        b'{"data":{"videos":[{"a":01}]},"error":{"code":"ok"}}',  # a bad number, in a record
+        b'{"data":{"videos":[{"a":"x\x01y"}]}}',  # a raw control character
+        b'{"data":{"videos":[{"id":1},',  # cut short
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"[]",
+        b'{"error":"down"}',
+    ],
+)
+def test_an_answer_that_is_not_a_json_object_is_refused(content):
+    """What the full parse refused before is still refused: the page is asked for again."""
+    from tiktok_research.api.client import read_answer
+
+    with pytest.raises(ValueError):
+        read_answer(content)
+
+
+def test_a_page_parses_its_data_when_asked(app):
+    import orjson
+
+    c = client_for(app)
+    page = c.query_videos(Q.region("US"), date(2024, 1, 1), date(2024, 1, 30), max_count=20)
+    assert page.attempt.records == 20 and page.has_more and page.cursor == 20 and page.search_id
+    assert page._data is None  # nothing parsed the records yet
+    assert page.data == orjson.loads(page.attempt.raw)["data"]
+    assert len(page.data["videos"]) == 20

@@ -55,7 +55,7 @@ class Task:
         self.pages += 1
         self.records += page.attempt.records
         self.cursor = page.cursor
-        self.search_id = page.data.get("search_id") or self.search_id
+        self.search_id = page.search_id or self.search_id
         ep = self.spec
         single = ep.paging == "single" or self.body.get("is_random")
         capped = ep.cap is not None and (self.cursor or 0) >= ep.cap
