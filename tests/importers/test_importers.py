@@ -362,8 +362,8 @@ def _crash_in_merge(tmp_path, path, db, nth: int, setup: str = "") -> None:
         {setup}
         calls = {{"n": 0}}
         real = Store.merge
-        def merge(self, entity, *args):
-            res = real(self, entity, *args)
+        def merge(self, entity, *args, **kw):
+            res = real(self, entity, *args, **kw)
             if entity == "videos":
                 calls["n"] += 1
                 if calls["n"] == {nth}:

@@ -175,17 +175,51 @@ def test_clean_file_goes_whole_and_stores_what_text_stores(tmp_path, typed_chunk
         {"like_count": -1},  # breaks a rule: the row is not stored, so the count falls short
         {"id": BIG + 3},  # the same record twice: which one wins depends on line numbers
         {"hashtag_names": "#a #b"},  # a list written as text: the reader refuses it
+        "cut",
     ],
 )
 def test_a_file_not_clean_is_rolled_back_and_read_in_chunks(tmp_path, typed_chunks, flaw):
-    rows = [video(i) for i in range(30)]
-    rows[17].update(flaw)
+    rows: list[Any] = [video(i) for i in range(30)]
+    if flaw == "cut":  # a line cut short: the reader refuses it only when it gets there
+        rows[17] = json.dumps(rows[17])[:40]
+    else:
+        rows[17].update(flaw)
     f = write(tmp_path / "flawed.ndjson", rows)
     typed, text, a, b = both(tmp_path, [f])
     assert typed_chunks["not whole"] == 1 and typed_chunks["whole"] == 0
     assert a == b  # nothing of the attempt stays: the same rows, snapshots and rejects
     same_report(typed, text)
     assert len(a["videos"]) == 29 + ("hashtag_names" in flaw)
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_a_file_of_one_kind_is_stored_without_counting_its_kinds(tmp_path, monkeypatch, late):
+    """The first row's kind is tried alone; a row of another kind (here a comment, at the end)
+    rolls that back, and the file is stored whole after a pass counting its kinds."""
+    counted = []
+    real = StagedRows._count_kinds
+    monkeypatch.setattr(
+        StagedRows, "_count_kinds", lambda self, source: counted.append(1) or real(self, source)
+    )
+    rows: list[Any] = varied_videos(30)
+    if late:
+        rows.append(
+            {"id": BIG + 999, "video_id": BIG, "text": "late", "create_time": 1_700_000_000}
+        )
+    whole = []
+    real_whole = StagedRows.whole
+    monkeypatch.setattr(
+        StagedRows,
+        "whole",
+        lambda self, source: whole.append(real_whole(self, source)) or whole[-1],
+    )
+    f = write(tmp_path / "one.ndjson", rows)
+    typed, text, a, b = both(tmp_path, [f])
+    assert whole == [True] and counted == ([1] if late else [])
+    assert a == b
+    same_report(typed, text)
+    assert typed.files[0].rows_read == 30 + late and len(a["comments"]) == late
+    assert len(a["videos"]) == len(a["video_snapshots"]) == 30
 
 
 def test_a_nul_byte_keeps_a_file_from_being_stored_whole(tmp_path, typed_chunks):

@@ -50,6 +50,16 @@ class _NotWhole(Exception):
     """The whole file cannot be stored as it is: read it chunk by chunk."""
 
 
+class _OtherKind(Exception):
+    """A file tried as one of a single kind holds rows of another kind."""
+
+
+OTHER_KIND = "a row of another kind"
+
+#: a kind checked before it is merged: its rows (SQL), ``Store.merge`` counts, present columns
+Checked = tuple[str, tuple[int, int, int], tuple[bool, ...]]
+
+
 def _present(cols: list[str]) -> str:
     """SQL saying, for each of ``cols``, whether any row has a value."""
     return ", ".join(f"count({c}) > 0" for c in cols)
@@ -182,11 +192,17 @@ class StagedRows:
         return self._batched_up(read, own_transaction)
 
     def _normalised(
-        self, kind: str, raw: str, typed: Typed, observed_at: str = "$observed_at"
+        self,
+        kind: str,
+        raw: str,
+        typed: Typed,
+        observed_at: str = "$observed_at",
+        where: str | None = None,
     ) -> str:
-        """SQL selecting the ``kind`` rows of ``raw``, normalised (``normalize_sql``); the rows
-        a derived kind has no key for are left out."""
-        exprs, where, derived = self.plan.kinds[kind]
+        """SQL selecting the ``kind`` rows of ``raw`` (or those ``where`` selects), normalised
+        (``normalize_sql``); the rows a derived kind has no key for are left out."""
+        exprs, kind_where, derived = self.plan.kinds[kind]
+        where = where or kind_where
         sql = normalize_sql(kind, exprs, raw, where, self.fmt, not derived, typed, observed_at)
         keep = f" WHERE {ENTITIES[kind].key[0]} IS NOT NULL" if derived else ""
         return f"SELECT * FROM ({sql}){keep}"
@@ -210,6 +226,10 @@ class StagedRows:
         stops at the first row with a problem; the rows stored are then
         counted, and unless every row of the file went in, once, the
         transaction is rolled back.
+        A file whose first row is of a kind with an empty table is first
+        tried as a file of that kind alone (the stream also stops at a row of
+        another kind), which saves the pass counting the kinds; if another
+        kind turns up, the file is stored as one of several kinds.
         Rows that may update stored records are checked in a pass of their
         own first, then merged (``Store.merge``). False, with nothing stored
         or counted, if the reader refuses the file, any value breaks a rule,
@@ -219,68 +239,135 @@ class StagedRows:
         (``readers.whole_file``); list fields come as lists
         (:data:`~.normalize.LISTS`).
         """
-        con, kinds = self.store.con, self.plan.kinds
-        observed = f"TIMESTAMPTZ '{self.observed.isoformat()}'"
-        seen: dict[str, tuple[list[str], tuple[Any, ...]]] = {}
-        checked, fresh, results = {}, {}, {}
         try:
-            read, *per_kind = con.execute(
-                f"SELECT count(*), {', '.join(f'count(*) FILTER ({w})' for _, w, _ in kinds.values())} "
-                f"FROM {source}"
-            ).fetchall()[0]
-            for (kind, (_, _, derived)), n in zip(kinds.items(), per_kind, strict=True):
-                if not n:
-                    continue
-                rows = f"({self._normalised(kind, source, LISTS, observed)})"
-                e, cols = ENTITIES[kind], _columns(kind)
-                if (
-                    not derived
-                    and not con.execute(f"SELECT EXISTS (FROM {e.table})").fetchall()[0][0]
-                ):
-                    fresh[kind] = (rows, n)  # every row is to be inserted: checked once stored
-                    continue
-                total, problems, distinct, stored, *present = con.execute(
-                    f"SELECT count(*), count(*) FILTER (_problems <> ''), "
-                    f"count(DISTINCT {e.key_expr}), count(*) FILTER ({e.stored_sql}), "
-                    f"{_present(cols)} FROM {rows}"
-                ).fetchall()[0]
-                if problems or distinct < total:
-                    return False
-                checked[kind] = (rows, (total, distinct, stored))
-                seen[kind] = (cols, (total, 0, *present))
+            only = self._first_kind(source)
+        except duckdb.Error as exc:
+            log.debug("reading the whole file failed, reading it in chunks: %s", exc)
+            return False
+        if only is not None:
+            try:
+                return self._store_whole(source, None, {only: None})
+            except _OtherKind:
+                log.debug("the file holds more kinds than %s: counting them", only)
+        try:
+            read, fresh, checked = self._count_kinds(source)
+        except _NotWhole as exc:
+            log.debug("the whole file is not clean, reading it in chunks: %s", exc)
+            return False
         except duckdb.Error as exc:
             log.debug("reading the whole file failed, reading it in chunks: %s", exc)
             return False
         try:
+            return self._store_whole(source, read, fresh, checked)
+        except _OtherKind:  # cannot be: every kind was counted
+            return False
+
+    def _first_kind(self, source: str) -> str | None:
+        """The kind of the file's first row, if every kind is told by its own rows (none is
+        derived) and its table is empty; else None."""
+        kinds = self.plan.kinds
+        if any(derived for _, _, derived in kinds.values()):
+            return None
+        con = self.store.con
+        first = con.execute(
+            f"SELECT {', '.join(f'coalesce({w}, false)' for _, w, _ in kinds.values())} "
+            f"FROM {source} LIMIT 1"
+        ).fetchall()
+        matched = [k for k, hit in zip(kinds, first[0] if first else (), strict=False) if hit]
+        if len(matched) != 1:
+            return None
+        stored = con.execute(f"SELECT EXISTS (FROM {ENTITIES[matched[0]].table})").fetchall()
+        return None if stored[0][0] else matched[0]
+
+    def _count_kinds(self, source: str) -> tuple[int, dict[str, int | None], dict[str, Checked]]:
+        """One pass counting the rows of each kind; then, for kinds whose table has rows, a
+        checking pass. The rows read, the kinds to insert (with their counts), and the
+        checked kinds."""
+        con, kinds = self.store.con, self.plan.kinds
+        read, *per_kind = con.execute(
+            f"SELECT count(*), {', '.join(f'count(*) FILTER ({w})' for _, w, _ in kinds.values())} "
+            f"FROM {source}"
+        ).fetchall()[0]
+        fresh: dict[str, int | None] = {}
+        checked: dict[str, Checked] = {}
+        for (kind, (_, _, derived)), n in zip(kinds.items(), per_kind, strict=True):
+            if not n:
+                continue
+            rows = f"({self._normalised(kind, source, LISTS, self._observed_sql())})"
+            e = ENTITIES[kind]
+            if not derived and not con.execute(f"SELECT EXISTS (FROM {e.table})").fetchall()[0][0]:
+                fresh[kind] = n  # every row is to be inserted: checked once stored
+                continue
+            total, problems, distinct, stored, *present = con.execute(
+                f"SELECT count(*), count(*) FILTER (_problems <> ''), "
+                f"count(DISTINCT {e.key_expr}), count(*) FILTER ({e.stored_sql}), "
+                f"{_present(_columns(kind))} FROM {rows}"
+            ).fetchall()[0]
+            if problems or distinct < total:
+                raise _NotWhole(f"{kind}: {problems} rows with problems, {total - distinct} twice")
+            checked[kind] = (rows, (total, distinct, stored), tuple(bool(p) for p in present))
+        return read, fresh, checked
+
+    def _observed_sql(self) -> str:
+        return f"TIMESTAMPTZ '{self.observed.isoformat()}'"
+
+    def _store_whole(
+        self,
+        source: str,
+        read: int | None,
+        fresh: dict[str, int | None],
+        checked: dict[str, Checked] | None = None,
+    ) -> bool:
+        """Store the whole file in one transaction: merge the ``checked`` kinds, insert the
+        ``fresh`` ones (a count of None: every row of the file must be of that kind, else
+        ``_OtherKind``); False, rolled back, if a row breaks a rule or comes twice."""
+        con, observed = self.store.con, self._observed_sql()
+        seen: dict[str, tuple[list[str], tuple[Any, ...]]] = {}
+        results: dict[str, tuple[int, int]] = {}
+        try:
             # a whole file need not be stored in file order: unordered, DuckDB inserts in parallel
             with self.store.setting("preserve_insertion_order", "false"), self.store.transaction():
-                for kind, (rows, counts) in checked.items():
+                for kind, (rows, counts, present) in (checked or {}).items():
                     res = self.store.merge(kind, rows, self.run_id, counts, observed)
                     results[kind] = (res.inserted, res.updated)
-                for kind, (rows, n) in fresh.items():
+                    seen[kind] = (_columns(kind), (counts[0], 0, *present))
+                for kind, n in fresh.items():
+                    where = self.plan.kinds[kind][1]
+                    if n is None:  # a row of another kind stops the insert
+                        where = f"CASE WHEN {where} THEN true ELSE error('{OTHER_KIND}') END"
+                    rows = f"({self._normalised(kind, source, LISTS, observed, where)})"
                     # the first row with a problem stops the insert: the file goes to the chunks
                     good = (
                         f"(SELECT * FROM {rows} WHERE CASE WHEN _problems = '' THEN true "
                         "ELSE error('a row breaks a rule') END)"
                     )
-                    self.store.merge(kind, good, self.run_id, (n, n, 0), observed)
+                    inserted = self.store.merge(
+                        kind, good, self.run_id, observed_at=observed, new=True
+                    ).inserted
                     cols = _columns(kind)
-                    got, _, *present, distinct = con.execute(
+                    got, _, *has, distinct = con.execute(
                         f"SELECT {_counts(cols, '0')}, count(DISTINCT {ENTITIES[kind].key_expr}) "
                         f"FROM {self.store.inserted_rows(kind, observed)}",
                         {"run": self.run_id},
                     ).fetchall()[0]
-                    if got != n or distinct != n:  # a row had a problem, or came twice
-                        raise _NotWhole(f"{kind}: {n} rows, {got} stored, {distinct} distinct")
-                    seen[kind], results[kind] = (cols, (n, 0, *present)), (n, 0)
-        except (_NotWhole, duckdb.InvalidInputException) as exc:  # rolled back
+                    want = inserted if n is None else n
+                    if not got == inserted == want == distinct:  # a row had a problem or came twice
+                        raise _NotWhole(f"{kind}: {want} rows, {got} stored, {distinct} distinct")
+                    read = got if read is None else read
+                    seen[kind], results[kind] = (cols, (got, 0, *has)), (got, 0)
+        except duckdb.Error as exc:  # rolled back; the reader too may refuse a line only now
+            if OTHER_KIND in str(exc):
+                raise _OtherKind from exc
+            log.debug("the whole file is not clean, reading it in chunks: %s", exc)
+            return False
+        except _NotWhole as exc:  # rolled back
             log.debug("the whole file is not clean, reading it in chunks: %s", exc)
             return False
         for kind, (inserted, updated) in results.items():
             kind_counts = self.report.kinds.setdefault(kind, KindCounts())
             kind_counts.inserted += inserted
             kind_counts.updated += updated
-        self._count(read, seen)
+        self._count(read or 0, seen)
         self.store.checkpoint()
         return True
 

@@ -183,6 +183,8 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         run_id: int,
         counts: tuple[int, int, int] | None = None,
         observed_at: str | None = None,
+        *,
+        new: bool = False,
     ) -> MergeResult:
         """Upsert the rows of ``source`` (a table name or parenthesised query) into ``entity``.
 
@@ -195,7 +197,9 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         ``observed_at``: SQL for the one time every row of ``source`` was seen
         at, if it is one; then the snapshots of rows that were only inserted
         are read back from the stored rows (:meth:`inserted_rows`) instead of
-        reading the source again.
+        reading the source again. ``new``: no row of ``source`` is stored yet and no key
+        occurs twice (the caller checks the stored rows afterwards), so ``counts`` need not
+        be known; needs ``observed_at``.
         """
         e = ENTITIES[entity]
         present = {d[0] for d in self.con.execute(f"SELECT * FROM {source} LIMIT 0").description}
@@ -209,6 +213,10 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         )
         keys = ", ".join(e.key)
         rows = f"(SELECT {select}, _observed_at FROM {source})"
+        if new and observed_at:
+            sql = self._merge_sql(e, rows, "", insert_only=True)
+            inserted = self.con.execute(sql, {"run": run_id}).fetchall()[0][0]
+            return MergeResult(inserted, 0, self._inserted_snapshots(e, run_id, observed_at))
         existing: int | None = None
         if counts:
             total, distinct, existing = counts
@@ -234,11 +242,19 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
             ).fetchall()[0][0]
         self.con.execute(self._merge_sql(e, batch, on, insert_only=existing == 0), {"run": run_id})
         if existing == 0 and distinct == total and observed_at:
-            inserted = self.inserted_rows(entity, observed_at)
-            rows = f"(SELECT *, first_seen_at AS _observed_at FROM {inserted})"
-        snaps = self._snapshots(e, rows, run_id, distinct == total) if e.snapshot_table else 0
+            snaps = self._inserted_snapshots(e, run_id, observed_at)
+        else:
+            snaps = self._snapshots(e, rows, run_id, distinct == total) if e.snapshot_table else 0
         self.con.execute("DROP TABLE IF EXISTS _merge_batch")
         return MergeResult(inserted=distinct - existing, updated=existing, snapshots=snaps)
+
+    def _inserted_snapshots(self, e: Entity, run_id: int, observed_at: str) -> int:
+        """The snapshots of the rows just inserted, read back from the stored rows."""
+        if not e.snapshot_table:
+            return 0
+        inserted = self.inserted_rows(e.name, observed_at)
+        rows = f"(SELECT *, first_seen_at AS _observed_at FROM {inserted})"
+        return self._snapshots(e, rows, run_id, unique=True)
 
     def inserted_rows(self, entity: str, observed_at: str) -> str:
         """The rows of ``entity`` first stored by run ``$run`` from an observation at ``observed_at``."""
