@@ -257,10 +257,7 @@ class StagedRows:
         except duckdb.Error as exc:
             log.debug("reading the whole file failed, reading it in chunks: %s", exc)
             return False
-        try:
-            return self._store_whole(source, read, fresh, checked)
-        except _OtherKind:  # cannot be: every kind was counted
-            return False
+        return self._store_whole(source, read, fresh, checked)
 
     def _first_kind(self, source: str) -> str | None:
         """The kind of the file's first row, if every kind is told by its own rows (none is
@@ -356,7 +353,7 @@ class StagedRows:
                     read = got if read is None else read
                     seen[kind], results[kind] = (cols, (got, 0, *has)), (got, 0)
         except duckdb.Error as exc:  # rolled back; the reader too may refuse a line only now
-            if OTHER_KIND in str(exc):
+            if OTHER_KIND in str(exc) and None in fresh.values():
                 raise _OtherKind from exc
             log.debug("the whole file is not clean, reading it in chunks: %s", exc)
             return False

@@ -213,7 +213,9 @@ class Store(RunsMixin, ComplianceMixin, ProvenanceMixin, DonationsMixin):
         )
         keys = ", ".join(e.key)
         rows = f"(SELECT {select}, _observed_at FROM {source})"
-        if new and observed_at:
+        if new:
+            if not observed_at:
+                raise StoreError("merging new rows needs the time they were observed at")
             sql = self._merge_sql(e, rows, "", insert_only=True)
             inserted = self.con.execute(sql, {"run": run_id}).fetchall()[0][0]
             return MergeResult(inserted, 0, self._inserted_snapshots(e, run_id, observed_at))
