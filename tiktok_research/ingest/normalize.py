@@ -290,9 +290,9 @@ def parse_region(t: str, v: str = "v", typed: bool = False) -> Parsed:
 
 def parse_username(t: str, v: str = "v", typed: bool = False) -> Parsed:
     full = f"nullif(lower(ltrim(trim(replace({t}, chr(0), '')), '@')), '')"
-    value = _unless_clean(t, full, f"lower({t})", "@", "")
-    # a NUL inside the name needs the full cleaning too
-    return Parsed(f"CASE WHEN contains({t}, chr(0)) THEN {full} ELSE {value} END", "NULL")
+    # clean ends stay clean once inner NUL bytes are gone (a NUL at an end takes the full path)
+    cleaned = f"lower(replace({t}, chr(0), ''))"
+    return Parsed(_unless_clean(t, full, cleaned, "@", ""), "NULL")
 
 
 def parser_for(field: str, sql_type: str, t: str, v: str, typed: bool = False) -> Parsed:
