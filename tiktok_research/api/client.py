@@ -103,14 +103,14 @@ class Page:
     ``has_more``, ``search_id``).
     """
 
-    def __init__(self, attempt: Attempt, data: dict[str, Any] | None = None):
-        self.attempt, self._data = attempt, data
+    def __init__(self, attempt: Attempt):
+        self.attempt = attempt
+        self._data: dict[str, Any] | None = None
 
     @property
     def data(self) -> dict[str, Any]:
         if self._data is None:
-            raw = self.attempt.raw
-            self._data = (orjson.loads(raw).get("data") or {}) if raw else dict(self.attempt.head)
+            self._data = orjson.loads(self.attempt.raw or b"{}").get("data") or {}
         return self._data
 
     @data.setter

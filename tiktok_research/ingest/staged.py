@@ -251,11 +251,8 @@ class StagedRows:
                 log.debug("the file holds more kinds than %s: counting them", only)
         try:
             read, fresh, checked = self._count_kinds(source)
-        except _NotWhole as exc:
-            log.debug("the whole file is not clean, reading it in chunks: %s", exc)
-            return False
-        except duckdb.Error as exc:
-            log.debug("reading the whole file failed, reading it in chunks: %s", exc)
+        except (_NotWhole, duckdb.Error) as exc:
+            log.debug("the whole file cannot be stored whole, reading it in chunks: %s", exc)
             return False
         return self._store_whole(source, read, fresh, checked)
 
