@@ -21,13 +21,15 @@ import pyarrow as pa
 
 from .. import api_spec
 from ..store import Store
-from .formats import RESEARCH_API, spec_to_duckdb, typed_spec
+from .formats import RESEARCH_API, Spec, spec_to_duckdb, typed_spec
+from .normalize import sql_str
 from .readers import (
     ARROW_TYPES,
     TYPED,
     json_columns,
     json_keys,
     json_literal,
+    json_reader,
     json_shape,
     line_texts,
     parse_typed,
@@ -36,6 +38,14 @@ from .report import FileReport
 from .staged import Plan, StagedRows
 
 OBS = {"_observed_at": "_obs"}
+#: what a merge wraps each answer in (see ``collect.journal.merge_pages``), and its types
+WRAPPING = {
+    "_rid": "BIGINT",
+    "_endpoint": "VARCHAR",
+    "_obs": "VARCHAR",
+    "_run": "BIGINT",
+    "_target": "VARCHAR",
+}
 
 
 @dataclass
@@ -80,12 +90,13 @@ def page_plan(name: str) -> Plan:
     )
 
 
-def _page_type() -> str:
-    """DuckDB type of an answer: every record list the endpoints use, and user-info fields."""
+def _wrapped_type() -> Spec:
+    """DuckDB types of a wrapped answer: the wrapping, and in the answer every record list
+    the endpoints use, and user-info fields."""
     record = spec_to_duckdb(RESEARCH_API.spec)
     fields = [f'"{k}" {record}[]' for k in sorted(api_spec.RECORD_LIST_KEYS)]
     fields += [f'"{k}" VARCHAR' for k in RESEARCH_API.kinds["users"] if k != "username"]
-    return f"STRUCT(data STRUCT({', '.join(fields)}))"
+    return {**WRAPPING, "page": f"STRUCT(data STRUCT({', '.join(fields)}))"}
 
 
 @cache
@@ -104,14 +115,7 @@ def _typed_answers() -> tuple[pa.Schema, list[str]]:
         + [(k, ARROW_TYPES[types[k]]) for k in user]
     )
     wrapper = pa.schema(
-        [
-            ("_rid", pa.int64()),
-            ("_endpoint", pa.string()),
-            ("_obs", pa.string()),
-            ("_run", pa.int64()),
-            ("_target", pa.string()),
-            ("page", pa.struct([("data", data)])),
-        ]
+        [(k, ARROW_TYPES[t]) for k, t in WRAPPING.items()] + [("page", pa.struct([("data", data)]))]
     )
     return wrapper, json_keys(types)
 
@@ -199,13 +203,9 @@ def store_pages(store: Store, pages: bytes) -> PagesStored:
             with tempfile.TemporaryDirectory(prefix="tiktok-pages-") as tmp:
                 path = Path(tmp) / "pages.ndjson"
                 path.write_bytes(pages)
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE _pages AS SELECT * FROM read_json(?, "
-                    "format = 'newline_delimited', maximum_object_size = 1073741824, columns = "
-                    f"{{'_rid': 'BIGINT', '_endpoint': 'VARCHAR', '_obs': 'VARCHAR', "
-                    f"'_run': 'BIGINT', '_target': 'VARCHAR', 'page': '{_page_type()}'}})",
-                    [str(path)],
-                )
+                # no reading comes after this one: any answer's length is taken
+                reader = json_reader(sql_str(str(path)), _wrapped_type(), max_line_mb=1024)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _pages AS SELECT * FROM {reader}")
             as_text = True
 
     if answers is None:

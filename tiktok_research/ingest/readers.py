@@ -223,18 +223,20 @@ def _stage_text(
         _stage_lines(con, _lines_table(first_line, bytes(data)), spec)
 
 
-def json_reader(path: str, spec: Spec, lists: frozenset[str] = frozenset()) -> str:
+def json_reader(
+    path: str, spec: Spec, lists: frozenset[str] = frozenset(), max_line_mb: int = MAX_LINE_MB
+) -> str:
     """SQL reading the NDJSON records at ``path`` (a SQL string) with DuckDB's parallel reader.
 
     One column per key of ``spec``; keys in ``lists`` are read as lists of
     strings, which DuckDB's reader parses exactly as the text path's
     ``json_transform`` parses the list's text. A line longer than
-    :data:`MAX_LINE_MB` is an error (the line reader takes it).
+    ``max_line_mb`` is an error (for files, the line reader takes it).
     """
     columns = ", ".join(f"'{k}': '{t}'" for k, t in duckdb_types(spec, lists).items())
     return (
         f"read_json({path}, format = 'newline_delimited', records = true, "
-        f"maximum_object_size = {MAX_LINE_MB << 20}, columns = {{{columns}}})"
+        f"maximum_object_size = {max_line_mb << 20}, columns = {{{columns}}})"
     )
 
 
