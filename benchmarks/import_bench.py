@@ -142,6 +142,8 @@ def main() -> None:
         path.unlink()
         for p in (db, db.with_suffix(".duckdb.wal")):
             p.unlink(missing_ok=True)
+    if args.dir is None:
+        work.rmdir()
 
 
 if __name__ == "__main__":
